@@ -1,0 +1,1 @@
+"""Subcommands of the ``nengo-lmu`` command, one module each."""

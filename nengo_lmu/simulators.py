@@ -1,0 +1,176 @@
+"""The one module that knows each backend: nengo, NengoDL and nengo-loihi.
+
+Networks declare a ``target``; everything that depends on which simulator runs
+them (its synapse, its neuron types, how to import it) lives here.
+"""
+
+import importlib
+
+import nengo
+import numpy as np
+from nengo.exceptions import BuildError, ValidationError
+
+BACKENDS = ("nengo", "dl", "loihi")
+
+EXTRAS = {"dl": ("nengo_dl", "dl"), "loihi": ("nengo_loihi", "loihi")}
+
+# nengo-loihi stores the synaptic decay in 12 bits (builder/discretize.py)
+LOIHI_DECAY_BITS = 12
+
+
+def check_backend(backend, attr="backend"):
+    """Raise a ValidationError naming the valid backends if ``backend`` is unknown."""
+    if backend not in BACKENDS:
+        raise ValidationError(
+            f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}",
+            attr=attr,
+        )
+    return backend
+
+
+def import_backend(backend):
+    """Import the package behind ``backend``, or say which extra to install."""
+    check_backend(backend)
+    if backend == "nengo":
+        return nengo
+    module, extra = EXTRAS[backend]
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise ImportError(
+            f"backend {backend!r} needs {module}, which is not installed: "
+            f'pip install "nengo-lmu[{extra}]"'
+        ) from error
+
+
+def loihi_decay_steps(tau, dt):
+    """The integer decay nengo-loihi programs for a lowpass ``tau`` at step ``dt``.
+
+    nengo-loihi computes ``d = 1 - exp(-dt/tau)`` and stores
+    ``round(d * (2**12 - 1) - 1)``; the chip adds the 1 back, so each step
+    multiplies the synaptic current by ``(2**12 - 1 - decay) / 2**12``.
+    """
+    max_decay = 2**LOIHI_DECAY_BITS - 1
+    decay = 1.0 if tau == 0 else -np.expm1(-dt / tau)
+    return int(np.clip(np.round(decay * max_decay - 1), 0, max_decay))
+
+
+def synapse_decay(tau, dt, target="nengo"):
+    """Per-step decay ``a`` of a lowpass ``y[k] = a y[k-1] + (1 - a) x[k]``.
+
+    ``exp(-dt/tau)`` for nengo and NengoDL (their zero-order-hold lowpass);
+    the 12-bit quantized decay that nengo-loihi really applies for
+    ``target="loihi"``.
+
+    Examples
+    --------
+    >>> round(synapse_decay(0.1, 0.001, "nengo"), 6)
+    0.99005
+    >>> synapse_decay(0.1, 0.001, "loihi")
+    0.989990234375
+    """
+    check_backend(target, attr="target")
+    if not dt > 0:
+        raise ValidationError(f"must be positive (got {dt!r})", attr="dt")
+    if target == "loihi":
+        kept = 2**LOIHI_DECAY_BITS - 1 - loihi_decay_steps(tau, dt)
+        return kept / 2**LOIHI_DECAY_BITS
+    return 0.0 if tau == 0 else float(np.exp(-dt / tau))
+
+
+def recurrent_solver(target):
+    """The solver for a recurrent ensemble-to-ensemble connection on ``target``.
+
+    On Loihi, decoded connections pass through decode neurons (extra spike
+    noise, and a separate weight exponent per connection that small
+    transforms cannot meet); neuron-to-neuron weights avoid both.
+    """
+    return nengo.solvers.LstsqL2(weights=target == "loihi")
+
+
+def input_synapse(synapse, target):
+    """The synapse to put on a host-to-neurons input so that it is filtered once.
+
+    nengo-loihi filters a host input on the host with the connection's synapse,
+    sends it as spikes, and the chip filters it again with the one synapse that
+    each block applies to all its inputs (the recurrent ``synapse`` here).  So
+    on Loihi the host sends the raw input and the chip's filter does the rest.
+    """
+    return None if target == "loihi" else synapse
+
+
+def unsupported_neuron_type(neuron_type, backend):
+    """Why ``backend`` cannot run ``neuron_type``; None when it can.
+
+    nengo and NengoDL run every nengo neuron type; nengo-loihi runs the types
+    its builder has a build function for (LIF, SpikingRectifiedLinear,
+    RegularSpiking and their Loihi variants).
+    """
+    if backend != "loihi" or neuron_type is None:
+        return None
+    builders = import_backend("loihi").builder.Builder.builders
+    for cls in type(neuron_type).__mro__:
+        if cls is nengo.neurons.NeuronType:
+            break
+        if cls in builders:
+            return None
+    return (
+        f"neuron type {neuron_type} cannot run on the 'loihi' backend; use "
+        "nengo.LIF, nengo.SpikingRectifiedLinear or their nengo_loihi.neurons "
+        "Loihi variants"
+    )
+
+
+def check_neuron_types(network, backend):
+    """Refuse, before building, ensembles whose neurons ``backend`` cannot run."""
+    for ens in network.all_ensembles:
+        reason = unsupported_neuron_type(ens.neuron_type, backend)
+        if reason is not None:
+            raise BuildError(f"{ens}: {reason}")
+
+
+def declared_dt(network):
+    """The ``dt`` declared by LMU networks inside ``network`` (None if none)."""
+    dts = {
+        net.dt
+        for net in [network] + list(network.all_networks)
+        if getattr(net, "dt", None) is not None
+    }
+    if len(dts) > 1:
+        raise BuildError(
+            f"the networks inside {network} were built for different steps "
+            f"{sorted(dts)}; build every LMU network with the same dt"
+        )
+    return dts.pop() if dts else None
+
+
+def Simulator(network, backend="nengo", dt=None, **kwargs):
+    """Run ``network`` on the simulator behind ``backend``.
+
+    Parameters
+    ----------
+    network : nengo.Network
+    backend : {"nengo", "dl", "loihi"}
+        ``nengo.Simulator``, ``nengo_dl.Simulator`` or ``nengo_loihi.Simulator``
+        (the emulator, or Loihi hardware where NxSDK is installed).
+    dt : float, optional
+        Simulator step; defaults to the ``dt`` the LMU networks were built for.
+    **kwargs
+        Passed to the simulator.
+
+    Examples
+    --------
+    >>> import nengo_lmu
+    >>> with nengo.Network(seed=0) as model:
+    ...     memory = nengo_lmu.LMUMemory(order=4, theta=0.5, neuron_type=None)
+    ...     probe = nengo.Probe(memory.state)
+    >>> with nengo_lmu.Simulator(model, progress_bar=False) as sim:
+    ...     sim.run(0.1)
+    >>> sim.data[probe].shape
+    (100, 4)
+    """
+    module = import_backend(backend)
+    check_neuron_types(network, backend)
+    if dt is None:
+        dt = declared_dt(network) or 0.001
+    return module.Simulator(network, dt=dt, **kwargs)

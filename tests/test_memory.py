@@ -1,0 +1,166 @@
+import nengo
+import numpy as np
+import pytest
+from nengo.exceptions import BuildError, ValidationError
+
+import nengo_lmu
+from nengo_lmu.evaluation import run_memory
+
+from .conftest import requires_dl, requires_loihi
+
+
+def test_state_in_lmu_units_and_window_outputs(allclose):
+    # the exact memory's window outputs are the Legendre readout of its state
+    with nengo.Network(seed=1) as model:
+        stim = nengo.Node(nengo.processes.WhiteSignal(2, high=1, rms=0.3, seed=2))
+        memory = nengo_lmu.LMUMemory(5, 0.5, neuron_type=None, size_in=1)
+        nengo.Connection(stim, memory.input, synapse=None)
+        window = memory.add_window_output([0.0, 0.5, 1.0])
+        probe_state = nengo.Probe(memory.state, synapse=None)
+        probe_window = nengo.Probe(window, synapse=None)
+    with nengo.Simulator(model, progress_bar=False) as sim:
+        sim.run(1.0)
+    readout = nengo_lmu.legendre_readout(5, [0.0, 0.5, 1.0])
+    assert allclose(sim.data[probe_window], sim.data[probe_state] @ readout.T)
+
+
+def test_size_in_gives_one_memory_per_dimension():
+    memory = nengo_lmu.LMUMemory(3, 0.5, n_neurons=10, size_in=2)
+    assert memory.state.size_in == 6
+    assert len(memory.ensembles) == 6
+    assert memory.add_window_output([0.2, 0.4, 0.6]).size_in == 6
+    assert memory.scale.shape == (2, 3)
+
+
+def test_spiking_state_matches_ideal_on_nengo():
+    result = run_memory("nengo", order=4, theta=0.5, sim_time=3.0, seed=2)
+    # 100 neurons per dimension hold the state to a few percent
+    assert result["state_nrmse"] < 0.15
+    assert result["window_nrmse"] < 0.1
+
+
+def test_scaling_is_reproducible_from_seed(allclose):
+    first = nengo_lmu.LMUMemory(6, 1.0, seed=3)
+    again = nengo_lmu.LMUMemory(6, 1.0, seed=3)
+    other = nengo_lmu.LMUMemory(6, 1.0, seed=4)
+    assert np.array_equal(first.scale, again.scale)
+    assert not np.array_equal(first.scale, other.scale)
+    assert "seed 3" in first.summary()
+    # the scale follows the input statistics: twice the rms, twice the scale
+    loud = nengo_lmu.LMUMemory(
+        6,
+        1.0,
+        seed=3,
+        process=nengo.processes.WhiteSignal(20, high=1, rms=0.6),
+    )
+    assert allclose(loud.scale, 2 * first.scale)
+
+
+@pytest.mark.parametrize(
+    "kwargs, attr",
+    [
+        ({"order": 0}, "order"),
+        ({"order": 2.5}, "order"),
+        ({"theta": 0}, "theta"),
+        ({"theta": -1}, "theta"),
+        ({"theta": 0.0015}, "theta"),
+        ({"n_neurons": 0}, "n_neurons"),
+        ({"dt": 0}, "dt"),
+        ({"target": "spinnaker"}, "target"),
+        ({"neuron_type": "lif"}, "neuron_type"),
+        ({"synapse": nengo.Alpha(0.1)}, "synapse"),
+    ],
+)
+def test_bad_arguments(kwargs, attr):
+    args = {"order": 4, "theta": 1.0}
+    args.update(kwargs)
+    with pytest.raises(ValidationError, match=attr):
+        nengo_lmu.LMUMemory(**args)
+
+
+def test_theta_shorter_than_two_steps_names_both():
+    with pytest.raises(ValidationError, match=r"theta=0.0015.*2\*dt=0.002"):
+        nengo_lmu.LMUMemory(4, 0.0015, dt=0.001)
+
+
+def test_window_position_outside_window():
+    memory = nengo_lmu.LMUMemory(4, 1.0, neuron_type=None)
+    with pytest.raises(ValidationError, match="r"):
+        memory.add_window_output(1.5)
+
+
+def dt_model(memory_dt):
+    with nengo.Network() as model:
+        nengo_lmu.LMUMemory(4, 0.5, n_neurons=10, dt=memory_dt)
+    return model
+
+
+def test_dt_mismatch_nengo():
+    with pytest.raises(BuildError, match=r"dt=0.001.*dt=0.002"):
+        nengo.Simulator(dt_model(0.001), dt=0.002, progress_bar=False)
+
+
+def test_dt_default_follows_network():
+    with nengo_lmu.Simulator(dt_model(0.002), progress_bar=False) as sim:
+        assert sim.dt == 0.002
+
+
+@requires_dl
+def test_dt_mismatch_dl():
+    import nengo_dl
+
+    with pytest.raises(BuildError, match=r"dt=0.001.*dt=0.0005"):
+        nengo_dl.Simulator(dt_model(0.001), dt=0.0005, progress_bar=False)
+
+
+@requires_loihi
+def test_dt_mismatch_loihi():
+    import nengo_loihi
+
+    with pytest.raises(BuildError, match=r"dt=0.001.*dt=0.002"):
+        nengo_loihi.Simulator(dt_model(0.001), dt=0.002)
+
+
+@requires_loihi
+def test_poisson_refused_on_loihi():
+    poisson = nengo.PoissonSpiking(nengo.LIFRate())
+    with pytest.raises(ValidationError, match="PoissonSpiking.*loihi"):
+        nengo_lmu.LMUMemory(4, 1.0, neuron_type=poisson, target="loihi")
+    with nengo.Network() as model:
+        nengo_lmu.LMUMemory(4, 1.0, n_neurons=10, neuron_type=poisson)
+    with pytest.raises(BuildError, match="PoissonSpiking.*loihi"):
+        nengo_lmu.Simulator(model, backend="loihi")
+
+
+def test_unknown_backend():
+    with pytest.raises(ValidationError, match="backend.*nengo, dl, loihi"):
+        nengo_lmu.Simulator(dt_model(0.001), backend="brian")
+
+
+def test_missing_extra_names_pip_install(monkeypatch):
+    # a None entry in sys.modules makes the import fail as if not installed
+    monkeypatch.setitem(__import__("sys").modules, "nengo_loihi", None)
+    with pytest.raises(ImportError, match=r'pip install "nengo-lmu\[loihi\]"'):
+        nengo_lmu.Simulator(dt_model(0.001), backend="loihi")
+
+
+def test_import_needs_only_nengo():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('nengo_dl', 'nengo_loihi', 'tensorflow'):\n"
+        "            raise ImportError(name)\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import nengo_lmu\n"
+        "m = nengo_lmu.LMUMemory(4, 1.0, n_neurons=10)\n"
+        "print(sorted(k for k in sys.modules if k.startswith(('nengo_dl', "
+        "'nengo_loihi', 'tensorflow'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
