@@ -2,7 +2,7 @@
 
 import nengo
 import numpy as np
-from nengo.exceptions import BuildError, ValidationError
+from nengo.exceptions import ValidationError
 from nengo.params import (
     BoolParam,
     EnumParam,
@@ -22,28 +22,6 @@ from nengo_lmu.system import (
 )
 
 
-class DtGuard(nengo.Process):
-    """A process that refuses to be built with a step other than ``dt``.
-
-    Every backend builds processes with the simulator's step, so this catches
-    an LMU network that was mapped for one ``dt`` and run at another.
-    """
-
-    def __init__(self, dt, owner):
-        super().__init__(default_size_in=0, default_size_out=1)
-        self.expected_dt = dt
-        self.owner = owner
-
-    def make_step(self, shape_in, shape_out, dt, rng, state):
-        if not np.isclose(dt, self.expected_dt, rtol=1e-9, atol=0):
-            raise BuildError(
-                f"{self.owner} was built for dt={self.expected_dt} but the simulator "
-                f"runs dt={dt}; build it with LMUMemory(..., dt={dt}) or run the "
-                f"simulator with dt={self.expected_dt}"
-            )
-        return lambda t: np.zeros(shape_out)
-
-
 def default_process(theta):
     """The input an LMU memory assumes when none is given.
 
@@ -56,28 +34,56 @@ def default_process(theta):
 class InputStatistics:
     """What an LMU memory learned about its expected input, from one seed.
 
+    The ideal memory is driven by ``n_realizations`` independent runs of
+    ``process`` (pooled: one run's statistics swing by 20-30 %), and each
+    memory dimension gets the scale ``headroom * std``, floored at
+    ``scale_floor`` times the largest scale of its memory (the highest Legendre
+    dimensions carry little variance; scaling them up amplifies the decoding
+    noise that the recurrence feeds into them).
+
     Attributes
     ----------
+    std : (size_in, order) ndarray
+        Standard deviation of each memory dimension, in the LMU's units.
     scale : (size_in, order) ndarray
         The value of each memory dimension that maps to its ensembles' radius.
-    samples : (n_samples, size_in, order) ndarray
-        States of the ideal memory driven by the process, in the LMU's units.
+    input_scale : (size_in,) ndarray
+        1.25 times the largest input seen: inputs enter the network divided by it.
     """
 
-    def __init__(self, process, order, theta, dt, size_in, seed, headroom):
-        duration = max(20 * theta, getattr(process, "period", 0) or 0)
-        steps = int(round(duration / dt))
-        rng = np.random.RandomState(seed)
-        signal = process.run_steps(steps, d=size_in, dt=dt, rng=rng)
-        states = ideal_memory(signal, order, theta, dt)
-        # the first window is a transient from the zero initial state
-        self.samples = states[int(round(theta / dt)) :]
-        self.std = self.samples.std(axis=0)
-        # inputs are sent on scaled into [-0.8, 0.8] (see LMUMemory._build_neural)
-        self.input_scale = 1.25 * np.maximum(np.abs(signal).max(axis=0), 1e-12)
-        self.scale = headroom * np.maximum(self.std, 1e-12)
-        self.duration = duration
+    def __init__(
+        self,
+        process,
+        order,
+        theta,
+        dt,
+        size_in,
+        seed,
+        headroom,
+        n_realizations=16,
+        scale_floor=0.1,
+    ):
+        self.duration = max(20 * theta, getattr(process, "period", 0) or 0)
         self.seed = seed
+        self.n_realizations = n_realizations
+        steps = int(round(self.duration / dt))
+        signals = np.hstack(
+            [
+                process.run_steps(
+                    steps, d=size_in, dt=dt, rng=np.random.RandomState([seed, k])
+                )
+                for k in range(n_realizations)
+            ]
+        )
+        states = ideal_memory(signals, order, theta, dt)
+        # the first window is a transient from the zero initial state
+        states = states[int(round(theta / dt)) :]
+        states = states.reshape(len(states), n_realizations, size_in, order)
+        self.std = np.sqrt(np.mean(states**2, axis=(0, 1)) - states.mean((0, 1)) ** 2)
+        scale = headroom * np.maximum(self.std, 1e-12)
+        self.scale = np.maximum(scale, scale_floor * scale.max(axis=1, keepdims=True))
+        peak = np.abs(signals).reshape(steps, n_realizations, size_in).max(axis=(0, 1))
+        self.input_scale = 1.25 * np.maximum(peak, 1e-12)
 
 
 class LMUMemory(nengo.Network):
@@ -165,14 +171,14 @@ class LMUMemory(nengo.Network):
         theta,
         n_neurons=100,
         neuron_type=nengo.SpikingRectifiedLinear(),
-        synapse=nengo.Lowpass(0.1),
+        synapse=nengo.Lowpass(0.5),
         dt=0.001,
         size_in=1,
         process=None,
         target="nengo",
         discrete=True,
-        max_rates=nengo.dists.Uniform(100, 120),
-        intercepts=nengo.dists.Uniform(-1, 1),
+        max_rates=nengo.dists.Uniform(120, 160),
+        intercepts=nengo.dists.Uniform(-0.3, 0.3),
         headroom=3.0,
         solver=None,
         label=None,
@@ -193,19 +199,9 @@ class LMUMemory(nengo.Network):
         self.discrete = discrete
         self.headroom = headroom
         self.max_rates = max_rates
-        self.solver = (
-            simulators.recurrent_solver(self.target) if solver is None else solver
-        )
         self.intercepts = intercepts
-
+        self.solver = solver
         self.A, self.B = lmu_matrices(self.order, self.theta)
-        self.mapped_A, self.mapped_B = principle3(
-            self.A,
-            self.B,
-            self.synapse,
-            dt=self.dt if self.discrete else None,
-            target=self.target,
-        )
         self.statistics = InputStatistics(
             default_process(self.theta) if self.process is None else self.process,
             self.order,
@@ -219,11 +215,13 @@ class LMUMemory(nengo.Network):
         with self:
             self.input = nengo.Node(size_in=self.size_in, label="input")
             self.state = nengo.Node(size_in=self.size_in * self.order, label="state")
-            self._dt_guard = nengo.Node(DtGuard(self.dt, self), label="dt_guard")
+            self._input_connections = []
+            self._recurrent_connections = []
             if self.neuron_type is None:
                 self._build_exact()
             else:
                 self._build_neural()
+        self.configure_for(self.target)
 
     @staticmethod
     def _check_neuron_type(neuron_type, target):
@@ -243,18 +241,21 @@ class LMUMemory(nengo.Network):
         """Non-neural memory: a node filtered by the same synapse and mapping."""
         for i in range(self.size_in):
             rows = slice(i * self.order, (i + 1) * self.order)
-            nengo.Connection(
+            # transforms are set by configure_for
+            feedforward = nengo.Connection(
                 self.input[i],
                 self.state[rows],
-                transform=self.mapped_B,
+                transform=np.zeros((self.order, 1)),
                 synapse=self.synapse,
             )
-            nengo.Connection(
+            recurrent = nengo.Connection(
                 self.state[rows],
                 self.state[rows],
-                transform=self.mapped_A,
+                transform=np.zeros((self.order, self.order)),
                 synapse=self.synapse,
             )
+            self._input_connections.append((feedforward, i, None))
+            self._recurrent_connections.append((recurrent, i, None, None))
 
     def _build_neural(self):
         """One ensemble per memory dimension, each holding ``x_q = m_q / scale_q``.
@@ -262,9 +263,12 @@ class LMUMemory(nengo.Network):
         The input drives the neurons directly (``J += gain e B'_q u / scale_q``):
         a backend that sends host values to its neurons as spikes (Loihi) then
         encodes the one-dimensional ``u / input_scale`` rather than each
-        dimension's larger input current.
+        dimension's larger input current.  Transforms, synapses and solvers
+        that depend on the simulator are set by `.configure_for`.
         """
-        encoders = np.where(np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0)[:, None]
+        self._encoders = encoders = np.where(
+            np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0
+        )[:, None]
         scaled_input = nengo.Node(size_in=self.size_in, label="scaled input")
         nengo.Connection(
             self.input,
@@ -273,10 +277,6 @@ class LMUMemory(nengo.Network):
             synapse=None,
         )
         for i in range(self.size_in):
-            scale = self.scale[i]
-            # in ensemble units x = m / scale: x' = (A' x scale) / scale
-            recurrent = self.mapped_A * scale[None, :] / scale[:, None]
-            feedforward = self.mapped_B[:, 0] / scale * self.statistics.input_scale[i]
             dims = []
             for q in range(self.order):
                 ens = nengo.Ensemble(
@@ -288,29 +288,61 @@ class LMUMemory(nengo.Network):
                     intercepts=self.intercepts,
                     label=f"m[{i}][{q}]",
                 )
-                # nengo multiplies connections into neurons by their gains
-                nengo.Connection(
-                    scaled_input[i],
-                    ens.neurons,
-                    transform=encoders * feedforward[q],
-                    synapse=simulators.input_synapse(self.synapse, self.target),
+                feedforward = nengo.Connection(
+                    scaled_input[i], ens.neurons, transform=encoders
                 )
+                self._input_connections.append((feedforward, i, q))
                 nengo.Connection(
                     ens,
                     self.state[i * self.order + q],
-                    transform=scale[q],
+                    transform=self.scale[i, q],
                     synapse=None,
                 )
                 dims.append(ens)
             for q_post, post in enumerate(dims):
                 for q_pre, pre in enumerate(dims):
-                    nengo.Connection(
-                        pre,
-                        post,
-                        transform=recurrent[q_post, q_pre],
-                        synapse=self.synapse,
-                        solver=self.solver,
-                    )
+                    recurrent = nengo.Connection(pre, post, synapse=self.synapse)
+                    self._recurrent_connections.append((recurrent, i, q_post, q_pre))
+
+    def configure_for(self, backend):
+        """Map the recurrence for the synapse and input path of ``backend``.
+
+        Called by every simulator's builder just before it builds this network
+        (so the same object is exact on nengo, NengoDL and Loihi); call it
+        yourself only to inspect a mapping.  Sets ``mapped_A``, ``mapped_B``
+        (in the LMU's units) and the transforms, synapses and solvers of the
+        internal connections.
+        """
+        simulators.check_backend(backend)
+        neural = self.neuron_type is not None
+        # nodes run on the host, where every backend follows nengo's semantics
+        self.mapped_for = backend if neural else "nengo"
+        self.mapped_A, self.mapped_B = principle3(
+            self.A,
+            self.B,
+            self.synapse,
+            dt=self.dt if self.discrete else None,
+            target=self.mapped_for,
+        )
+        scale = self.scale if neural else np.ones((self.size_in, self.order))
+        input_scale = self.statistics.input_scale if neural else np.ones(self.size_in)
+        solver = self.solver or simulators.recurrent_solver(self.mapped_for)
+        for conn, i, q_post, q_pre in self._recurrent_connections:
+            # in ensemble units x = m / scale: x' = (A' x scale) / scale
+            recurrent = self.mapped_A * scale[i][None, :] / scale[i][:, None]
+            if q_post is None:
+                conn.transform = recurrent
+            else:
+                conn.transform = recurrent[q_post, q_pre]
+                conn.solver = solver
+        for conn, i, q in self._input_connections:
+            feedforward = self.mapped_B[:, 0] / scale[i] * input_scale[i]
+            if q is None:
+                conn.transform = feedforward[:, None]
+            else:
+                # nengo multiplies connections into neurons by their gains
+                conn.transform = self._encoders * feedforward[q]
+                conn.synapse = simulators.input_synapse(self.synapse, self.mapped_for)
 
     def add_window_output(self, r, label=None):
         """A node decoding the input at ``r * theta`` seconds in the past.
@@ -344,13 +376,14 @@ class LMUMemory(nengo.Network):
     def summary(self):
         """What the network was built from and learned about its input."""
         tau = self.synapse.tau
-        decay = simulators.synapse_decay(tau, self.dt, self.target)
+        decay = simulators.synapse_decay(tau, self.dt, self.mapped_for)
         lines = [
             f"LMUMemory(order={self.order}, theta={self.theta}, "
             f"size_in={self.size_in}, target={self.target!r}, dt={self.dt})",
             f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension",
             f"  synapse: Lowpass({tau}), decay per step {decay:.6g}, "
-            f"{'discrete' if self.discrete else 'continuous'} principle 3",
+            f"{'discrete' if self.discrete else 'continuous'} principle 3, mapped "
+            f"for {self.mapped_for!r}",
             f"  input statistics: {self.statistics.duration:g} s of "
             f"{self.process or default_process(self.theta)}, seed "
             f"{self.statistics.seed}",
@@ -358,3 +391,6 @@ class LMUMemory(nengo.Network):
             + np.array2string(self.scale, precision=4, separator=", "),
         ]
         return "\n".join(lines)
+
+
+simulators.register_builders(LMUMemory)

@@ -4,7 +4,10 @@ Networks declare a ``target``; everything that depends on which simulator runs
 them (its synapse, its neuron types, how to import it) lives here.
 """
 
+import functools
 import importlib
+import importlib.abc
+import sys
 
 import nengo
 import numpy as np
@@ -85,7 +88,9 @@ def recurrent_solver(target):
     noise, and a separate weight exponent per connection that small
     transforms cannot meet); neuron-to-neuron weights avoid both.
     """
-    return nengo.solvers.LstsqL2(weights=target == "loihi")
+    # light regularization: the recurrence is close to the identity, and the
+    # decoding bias of a heavier one acts as a leak on the memory
+    return nengo.solvers.LstsqL2(weights=target == "loihi", reg=0.01)
 
 
 def input_synapse(synapse, target):
@@ -127,6 +132,87 @@ def check_neuron_types(network, backend):
         reason = unsupported_neuron_type(ens.neuron_type, backend)
         if reason is not None:
             raise BuildError(f"{ens}: {reason}")
+
+
+def build_lmu_network(model, network, *args, backend, delegate, **kwargs):
+    """Build an LMU network for ``backend``: check its step, map it, then build.
+
+    Registered with nengo's builder (used by nengo and NengoDL) and with
+    nengo-loihi's, so that the same network object is mapped exactly for
+    whichever simulator builds it, and refuses a simulator step it was not
+    built for.
+    """
+    if not np.isclose(model.dt, network.dt, rtol=1e-9, atol=0):
+        raise BuildError(
+            f"{network} was built for dt={network.dt} but the simulator runs "
+            f"dt={model.dt}; build it with dt={model.dt} or run the simulator "
+            f"with dt={network.dt}"
+        )
+    for ens in network.all_ensembles:
+        reason = unsupported_neuron_type(ens.neuron_type, backend)
+        if reason is not None:
+            raise BuildError(f"{ens}: {reason}")
+    network.configure_for(backend)
+    return delegate(model, network, *args, **kwargs)
+
+
+def register_builders(network_class):
+    """Make nengo, NengoDL and nengo-loihi build ``network_class`` through
+    `.build_lmu_network` (nengo-loihi's as soon as it is imported)."""
+    nengo.builder.Builder.register(network_class)(
+        functools.partial(
+            build_lmu_network,
+            backend="nengo",
+            delegate=nengo.builder.network.build_network,
+        )
+    )
+
+    def register_loihi(nengo_loihi):
+        nengo_loihi.builder.Builder.register(network_class)(
+            functools.partial(
+                build_lmu_network,
+                backend="loihi",
+                delegate=nengo_loihi.builder.network.build_network,
+            )
+        )
+
+    when_imported("nengo_loihi", register_loihi)
+
+
+def when_imported(module_name, callback):
+    """Call ``callback(module)`` once ``module_name`` is imported (now if it is).
+
+    Lets us hook into an optional backend without importing it ourselves.
+    """
+    if module_name in sys.modules:
+        callback(sys.modules[module_name])
+        return
+    sys.meta_path.insert(0, _ImportHook(module_name, callback))
+
+
+class _ImportHook(importlib.abc.MetaPathFinder):
+    """Runs a callback right after one module has been executed."""
+
+    def __init__(self, module_name, callback):
+        self.module_name = module_name
+        self.callback = callback
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.module_name:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+        callback = self.callback
+
+        def exec_then_register(module):
+            exec_module(module)
+            callback(module)
+
+        spec.loader.exec_module = exec_then_register
+        return spec
 
 
 def declared_dt(network):

@@ -1,0 +1,225 @@
+"""How well a spiking LMU memory holds its window: ours against the public example.
+
+Runs, in one process and on the same inputs, the public nengo-loihi example's
+configuration and the `LMUMemory` defaults on the nengo reference simulator and
+the nengo-loihi emulator, plus one row per lever that the defaults use (the
+default with that lever reverted), and prints a table and a JSON line.
+
+    python benchmarks/memory_accuracy.py              # the comparison (~3 min)
+    python benchmarks/memory_accuracy.py --grid       # orders x thetas x bands x seeds
+    python benchmarks/memory_accuracy.py --sweep --plot sweep.png   # error vs neurons
+
+Timings are ratios within one run: the machines are shared and noisy.
+"""
+
+import argparse
+import itertools
+import warnings
+
+import nengo
+import numpy as np
+
+from nengo_lmu import cli
+from nengo_lmu.evaluation import PublicExampleMemory, run_memory
+
+CONFIG = {"order": 6, "theta": 1.0, "freq": 1.0, "rms": 0.3, "sim_time": 10.0}
+
+# each lever the defaults use, and the LMUMemory arguments that revert it
+LEVERS = {
+    "tau 0.1 (public) instead of 0.5": {"synapse": 0.1},
+    "continuous principle 3": {"discrete": False},
+    "public tuning (rates 100-120, intercepts -1..0.5)": {
+        "max_rates": nengo.dists.Uniform(100, 120),
+        "intercepts": nengo.dists.Uniform(-1, 0.5),
+    },
+    "nengo's default solver regularization (0.1)": {
+        "solver": nengo.solvers.LstsqL2(reg=0.1)
+    },
+    "headroom 2 std instead of 3": {"headroom": 2.0},
+}
+
+
+def row(name, backend, result):
+    return {
+        "config": name,
+        "backend": backend,
+        "window_nrmse": result["window_nrmse"],
+        "mean_rate_hz": result["mean_rate_hz"],
+        "spikes_per_s": result["spikes_per_s"],
+        "wall_s": result["wall_s"],
+    }
+
+
+def run(backend, name, seed=0, config=CONFIG, **kwargs):
+    try:
+        result = run_memory(backend, seed=seed, **config, **kwargs)
+    except nengo.exceptions.BuildError as error:
+        print(f"  {name} on {backend}: cannot build: {error}")
+        return None
+    result.pop("data")
+    print(
+        f"  {name:<52} {backend:<6} nrmse {result['window_nrmse']:.4f} "
+        f"rate {result['mean_rate_hz']:5.1f} Hz  wall {result['wall_s']:.1f} s",
+        flush=True,
+    )
+    return row(name, backend, result)
+
+
+def loihi_levers(solver_weights):
+    """The Loihi-specific levers: neuron-to-neuron weights."""
+    if solver_weights:
+        return {}
+    return {"solver": nengo.solvers.LstsqL2(weights=False, reg=0.01)}
+
+
+def comparison(backends, levers):
+    rows = []
+    for backend in backends:
+        rows.append(run(backend, "public example", make_memory=PublicExampleMemory))
+        rows.append(run(backend, "LMUMemory defaults"))
+        if not levers:
+            continue
+        for name, revert in LEVERS.items():
+            rows.append(run(backend, "  without: " + name, **revert))
+        if backend == "loihi":
+            rows.append(
+                run(
+                    backend,
+                    "  without: neuron-to-neuron weights (decode neurons)",
+                    **loihi_levers(False),
+                )
+            )
+    rows = [r for r in rows if r is not None]
+    print()
+    cli.print_table(rows, title="Window NRMSE, order 6, theta 1 s, 1 Hz rms 0.3, 10 s")
+    figures = {"benchmark": "memory_accuracy", "rows": rows}
+    for backend in backends:
+        public, ours = [r for r in rows if r["backend"] == backend][:2]
+        figures[backend] = {
+            "public_nrmse": public["window_nrmse"],
+            "nrmse": ours["window_nrmse"],
+            "improvement": public["window_nrmse"] / ours["window_nrmse"],
+            "mean_rate_hz": ours["mean_rate_hz"],
+            "wall_ratio": ours["wall_s"] / public["wall_s"],
+        }
+    return figures
+
+
+def grid(backends, seeds):
+    rows = []
+    for order, theta, band, seed in itertools.product(
+        (4, 8, 12), (0.2, 1.0, 2.0), (0.5, 1.0), seeds
+    ):
+        config = dict(CONFIG, order=order, theta=theta, freq=band / theta)
+        for backend in backends:
+            name = f"order {order} theta {theta} freq {band}/theta seed {seed}"
+            public = run(backend, name + " public", seed, config, make_memory=PublicExampleMemory)
+            ours = run(backend, name + " ours", seed, config)
+            rows.append(
+                {
+                    "order": order,
+                    "theta": theta,
+                    "freq": config["freq"],
+                    "seed": seed,
+                    "backend": backend,
+                    "public": public["window_nrmse"],
+                    "ours": ours["window_nrmse"],
+                    "ours_rate_hz": ours["mean_rate_hz"],
+                    "ours_better": ours["window_nrmse"] < public["window_nrmse"],
+                }
+            )
+    print()
+    cli.print_table(rows, title="Grid: window NRMSE, public example vs LMUMemory defaults")
+    return {
+        "benchmark": "memory_accuracy_grid",
+        "points": len(rows),
+        "ours_better_everywhere": all(r["ours_better"] for r in rows),
+        "rows": rows,
+    }
+
+
+def sweep_neuron_types():
+    import nengo_loihi
+
+    return {
+        "LIF": (nengo.LIF(), ("nengo", "loihi")),
+        "SpikingRectifiedLinear": (nengo.SpikingRectifiedLinear(), ("nengo", "loihi")),
+        "Poisson LIF": (nengo.PoissonSpiking(nengo.LIFRate()), ("nengo",)),
+        "LoihiLIF": (nengo_loihi.neurons.LoihiLIF(), ("nengo", "loihi")),
+    }
+
+
+def sweep(backends, counts, plot):
+    floor = run_memory("nengo", neuron_type=None, **CONFIG)["window_nrmse"]
+    rows = []
+    for name, (neuron_type, runs_on) in sweep_neuron_types().items():
+        for backend in (b for b in backends if b in runs_on):
+            for n in counts:
+                result = run(backend, f"{name} n={n}", n_neurons=n, neuron_type=neuron_type)
+                if result is not None:
+                    rows.append(dict(result, neuron_type=name, n_neurons=n))
+    slopes = {}
+    for name, backend in {(r["neuron_type"], r["backend"]) for r in rows}:
+        points = [r for r in rows if (r["neuron_type"], r["backend"]) == (name, backend)]
+        n = np.log([p["n_neurons"] for p in points])
+        e = np.log([p["window_nrmse"] for p in points])
+        slopes[f"{name} on {backend}"] = float(np.polyfit(n, e, 1)[0])
+    cli.print_table(
+        [{"curve": k, "slope": v} for k, v in sorted(slopes.items())],
+        title=f"log-log slope of window NRMSE vs neurons (ideal floor {floor:.4f})",
+    )
+    if plot:
+        plot_sweep(rows, slopes, floor, plot)
+    return {"benchmark": "memory_sweep", "floor": floor, "slopes": slopes, "rows": rows}
+
+
+def plot_sweep(rows, slopes, floor, filename):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for curve, slope in sorted(slopes.items()):
+        name, backend = curve.split(" on ")
+        points = [r for r in rows if (r["neuron_type"], r["backend"]) == (name, backend)]
+        ax.loglog(
+            [p["n_neurons"] for p in points],
+            [p["window_nrmse"] for p in points],
+            marker="o",
+            linestyle="-" if backend == "nengo" else "--",
+            label=f"{curve} (slope {slope:.2f})",
+        )
+    ax.axhline(floor, color="k", linestyle=":", label="ideal memory (floor)")
+    ax.set_xlabel("neurons per memory dimension")
+    ax.set_ylabel("window NRMSE")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(filename, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backends", default="nengo,loihi")
+    parser.add_argument("--no-levers", action="store_true", help="skip lever rows")
+    parser.add_argument("--grid", action="store_true", help="the generality grid")
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--sweep", action="store_true", help="error vs neurons")
+    parser.add_argument("--counts", default="25,50,100,200,400,800")
+    parser.add_argument("--plot", metavar="PNG", help="sweep plot")
+    args = parser.parse_args(argv)
+    backends = args.backends.split(",")
+    warnings.filterwarnings("ignore")
+    if args.grid:
+        figures = grid(backends, [int(s) for s in args.seeds.split(",")])
+    elif args.sweep:
+        counts = [int(c) for c in args.counts.split(",")]
+        figures = sweep(backends, counts, args.plot)
+    else:
+        figures = comparison(backends, not args.no_levers)
+    cli.print_json(figures)
+
+
+if __name__ == "__main__":
+    main()
