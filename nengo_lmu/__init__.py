@@ -8,10 +8,24 @@ from nengo_lmu.version import version as __version__
 from nengo_lmu.system import discretize, legendre_readout, lmu_matrices
 from nengo_lmu.mapping import principle3
 from nengo_lmu.memory import LMUMemory
+from nengo_lmu.learning import (
+    Delay,
+    PESReadout,
+    WindowEnergy,
+    WindowFunction,
+    WindowMax,
+    WindowMean,
+)
 from nengo_lmu.network import LMUNetwork
 from nengo_lmu.simulators import Simulator
 
 __all__ = [
+    "Delay",
+    "PESReadout",
+    "WindowEnergy",
+    "WindowFunction",
+    "WindowMax",
+    "WindowMean",
     "LMUMemory",
     "LMUNetwork",
     "Simulator",

@@ -12,7 +12,11 @@ import sys
 
 import nengo
 
-COMMAND_MODULES = ("nengo_lmu.commands.memory",)
+COMMAND_MODULES = (
+    "nengo_lmu.commands.memory",
+    "nengo_lmu.commands.delay",
+    "nengo_lmu.commands.tasks",
+)
 
 NEURON_TYPES = {
     "lif": lambda: nengo.LIF(),

@@ -238,7 +238,7 @@ class WindowTarget(nengo.Process):
     Examples
     --------
     >>> process = WindowTarget(Delay(0.002), theta=0.01, size_in=1)
-    >>> process.run_input(np.arange(5.0)[:, None], dt=0.001).ravel()
+    >>> process.apply(np.arange(5.0)[:, None], dt=0.001).ravel()
     array([0., 0., 0., 1., 2.])
     """
 
@@ -279,6 +279,16 @@ def pes_backend_gain(target):
 # ---------------------------------------------------------------------------
 # The learned readout
 # ---------------------------------------------------------------------------
+
+
+class ZeroFunction:
+    """The function a learned readout starts from (its decoders are given)."""
+
+    def __init__(self, size_out):
+        self.size_out = size_out
+
+    def __call__(self, x):
+        return np.zeros(self.size_out)
 
 
 def _find_memory(network):
@@ -396,7 +406,7 @@ class PESReadout(nengo.Network):
     >>> with nengo.Network(seed=0) as model:
     ...     stim = nengo.Node(nengo.processes.WhiteSignal(5, high=2, rms=0.3))
     ...     memory = nengo_lmu.LMUMemory(order=4, theta=0.5, n_neurons=50)
-    ...     nengo.Connection(stim, memory.input, synapse=None)
+    ...     _ = nengo.Connection(stim, memory.input, synapse=None)
     ...     readout = PESReadout(memory, Delay(0.25), learn_stop=0.15)
     ...     probe = nengo.Probe(readout.output)
     >>> with nengo.Simulator(model, progress_bar=False) as sim:
@@ -599,6 +609,7 @@ class PESReadout(nengo.Network):
             conn = nengo.Connection(
                 ens,
                 self.output,
+                function=ZeroFunction(self.size_out),
                 synapse=self.synapse,
                 solver=solver,
                 learning_rule_type=nengo.PES(

@@ -145,7 +145,7 @@ class LMUMemory(nengo.Network):
     >>> with nengo.Network(seed=0) as model:
     ...     stim = nengo.Node(nengo.processes.WhiteSignal(2, high=1, rms=0.3))
     ...     memory = nengo_lmu.LMUMemory(order=4, theta=0.5, n_neurons=50)
-    ...     nengo.Connection(stim, memory.input, synapse=None)
+    ...     _ = nengo.Connection(stim, memory.input, synapse=None)
     ...     delayed = memory.add_window_output(r=0.5)
     ...     probe = nengo.Probe(delayed, synapse=0.05)
     >>> with nengo.Simulator(model, progress_bar=False) as sim:
@@ -374,23 +374,44 @@ class LMUMemory(nengo.Network):
         return output
 
     def summary(self):
-        """What the network was built from and learned about its input."""
+        """What the network was built from and learned about its input.
+
+        Everything here follows from the arguments and the seed: building the
+        same memory with the same seed gives the same summary.
+
+        Examples
+        --------
+        >>> print(LMUMemory(4, 0.5, seed=1).summary().splitlines()[0])
+        LMUMemory(order=4, theta=0.5, size_in=1, target='nengo', dt=0.001)
+        """
         tau = self.synapse.tau
         decay = simulators.synapse_decay(tau, self.dt, self.mapped_for)
+        stats = self.statistics
         lines = [
             f"LMUMemory(order={self.order}, theta={self.theta}, "
             f"size_in={self.size_in}, target={self.target!r}, dt={self.dt})",
-            f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension",
+            f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension, "
+            f"max rates {self.max_rates}, intercepts {self.intercepts}, "
+            "alternating +-1 encoders",
             f"  synapse: Lowpass({tau}), decay per step {decay:.6g}, "
             f"{'discrete' if self.discrete else 'continuous'} principle 3, mapped "
             f"for {self.mapped_for!r}",
-            f"  input statistics: {self.statistics.duration:g} s of "
-            f"{self.process or default_process(self.theta)}, seed "
-            f"{self.statistics.seed}",
-            f"  scale (radius, LMU units): "
+            f"  input statistics: {stats.n_realizations} x {stats.duration:g} s of "
+            f"{self.process or default_process(self.theta)}, seed {stats.seed}",
+            "  state std (LMU units): "
+            + np.array2string(stats.std, precision=4, separator=", "),
+            f"  scale (radius, LMU units; {self.headroom:g} std, floored): "
             + np.array2string(self.scale, precision=4, separator=", "),
+            "  input scale (inputs enter divided by it): "
+            + np.array2string(stats.input_scale, precision=4, separator=", "),
         ]
         return "\n".join(lines)
+
+    def __repr__(self):
+        return (
+            f"<LMUMemory order={self.order} theta={self.theta} "
+            f"n_neurons={self.n_neurons} size_in={self.size_in} seed={self.seed}>"
+        )
 
 
 simulators.register_builders(LMUMemory)

@@ -116,6 +116,16 @@ def spiking_neuron_type(neuron_type, target="nengo"):
     )
 
 
+class _Scaled:
+    """``x * factor`` (a picklable connection function)."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def __call__(self, x):
+        return x * self.factor
+
+
 def _glorot(fan_out, fan_in):
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return nengo.dists.Uniform(-limit, limit)
@@ -167,6 +177,11 @@ class LMUNetwork(nengo.Network):
         Simulator step the memory is mapped for.
     target : {"nengo", "dl", "loihi"}
         Simulator the memory mapping and spiking neuron types are chosen for.
+    host_scale : float
+        With ``target="loihi"``, values sent from the host (the input and an
+        exact memory) to the hidden neurons are divided by ``host_scale``
+        before nengo-loihi encodes them as spikes (which saturates at 1) and
+        the weights multiplied by it; the parameters are unchanged.
     label, seed, add_to_container
         As for `nengo.Network`.
 
@@ -218,6 +233,7 @@ class LMUNetwork(nengo.Network):
     synapse = NumberParam("synapse", low=0)
     dt = NumberParam("dt", low=0, low_open=True)
     target = EnumParam("target", values=simulators.BACKENDS)
+    host_scale = NumberParam("host_scale", low=0, low_open=True)
 
     def __init__(
         self,
@@ -240,6 +256,7 @@ class LMUNetwork(nengo.Network):
         synapse=0.0,
         dt=0.001,
         target="nengo",
+        host_scale=4.0,
         label=None,
         seed=None,
         add_to_container=None,
@@ -271,6 +288,8 @@ class LMUNetwork(nengo.Network):
         self.dt = dt
         rng = np.random.RandomState(seed)
 
+        self.host_scale = host_scale
+        self._scales = {}
         with self:
             self.input = nengo.Node(size_in=self.input_d, label="input")
             self.memory = LMUMemory(
@@ -365,13 +384,31 @@ class LMUNetwork(nengo.Network):
         )
 
     def _connect(self, name, pre, post, weights, synapse=None):
+        scale = 1.0
+        kwargs = {}
+        if (
+            self.target == "loihi"
+            and isinstance(pre, nengo.Node)
+            and post is self.hidden.neurons
+        ):
+            # nengo-loihi sends host values to chip neurons as spikes of
+            # on/off neurons that saturate at 1: send pre / host_scale
+            scale = self.host_scale
+            kwargs["function"] = _Scaled(1.0 / scale)
+        self._scales[name] = scale
         self.weights[name] = nengo.Connection(
             pre,
             post,
-            transform=np.asarray(weights, dtype=float),
+            transform=np.asarray(weights, dtype=float) * scale,
             synapse=synapse,
             label=name,
+            **kwargs,
         )
+
+    def _weights(self, name):
+        conn = self.weights[name]
+        value = np.broadcast_to(conn.transform.init, conn.transform.shape)
+        return np.array(value) / self._scales[name]
 
     def _hidden_type(self, spiking):
         if not spiking:
@@ -442,10 +479,7 @@ class LMUNetwork(nengo.Network):
         The hidden bias ``b_h`` is in activation units (ensemble bias divided
         by ``rate_scale``).
         """
-        params = {
-            name: np.array(np.broadcast_to(conn.transform.init, conn.transform.shape))
-            for name, conn in self.weights.items()
-        }
+        params = {name: self._weights(name) for name in self.weights}
         bias = self.hidden.bias
         if isinstance(bias, nengo.dists.Distribution):
             bias = bias.sample(self.hidden_units)
@@ -478,5 +512,5 @@ class LMUNetwork(nengo.Network):
                 obj=self,
             )
         for name, conn in self.weights.items():
-            conn.transform = np.array(params[name], dtype=float)
+            conn.transform = np.array(params[name], dtype=float) * self._scales[name]
         self.hidden.bias = np.asarray(params["b_h"], dtype=float) * self.rate_scale

@@ -7,8 +7,9 @@ by `.build_model` from a plain ``config`` dict, so that the saved ``.npz``
 
 Time: a sequence element is held for ``steps_per_element`` simulator steps and
 each layer's window ``theta`` (given in elements in the config) becomes
-``theta * steps_per_element * dt`` seconds, so a held sequence sees the same
-memory at the end of every element as the unheld one.
+``theta * steps_per_element * dt`` seconds, so a held sequence starts every
+element with exactly the memory that the unheld one has (the zero-order-hold
+discretization is exact for held inputs).
 
 The output is pooled over time: ``"mean"`` (classification from the mean of
 the readout over the whole sequence, robust to spike noise) or ``"none"``
@@ -42,10 +43,19 @@ LAYER_KEYS = (
 )
 # a spiking run with fewer steps per element than this is warned about
 MIN_SPIKING_STEPS = 4
+# sequences run side by side in one nengo-loihi emulator (it cannot reset)
+LOIHI_COPIES = 20
 
 
 def build_model(
-    config, steps_per_element=1, spiking=False, target="nengo", dt=0.001, seed=None
+    config,
+    steps_per_element=1,
+    spiking=False,
+    target="nengo",
+    dt=0.001,
+    seed=None,
+    rate_scale=None,
+    synapse=None,
 ):
     """Build the model described by ``config``.
 
@@ -64,6 +74,13 @@ def build_model(
     dt : float
     seed : int, optional
         Network seed (default ``config["seed"]``).
+    rate_scale : float or list of float, optional
+        Hidden firing-rate scale of every layer (or of each layer), default
+        ``config["rate_scale"]``; with rectified-linear neurons it leaves the
+        rate network unchanged and sets how fast the spiking one fires.
+    synapse : float, optional
+        Lowpass on the connections from each layer's output to the next
+        layer's input (smooths spikes between layers; None for training).
 
     Returns
     -------
@@ -83,6 +100,9 @@ def build_model(
     config = check_config(config)
     steps = check_steps(steps_per_element)
     neuron_type = NEURON_TYPES[config.get("hidden_neuron_type", "relu")]()
+    if rate_scale is None:
+        rate_scale = config.get("rate_scale", 1.0)
+    scales = np.broadcast_to(rate_scale, len(config["layers"]))
     with nengo.Network(seed=config.get("seed") if seed is None else seed) as model:
         model.inp = nengo.Node(np.zeros(config["input_d"]), label="x")
         model.layers = []
@@ -94,19 +114,28 @@ def build_model(
                 input_d=pre_d,
                 hidden_neuron_type=neuron_type,
                 spiking=spiking,
-                rate_scale=config.get("rate_scale", 1.0),
+                rate_scale=float(scales[i]),
                 dt=dt,
                 target=target,
                 label=f"layer{i}",
                 seed=None if model.seed is None else model.seed + i,
                 **options,
             )
-            nengo.Connection(pre, lmu.input, synapse=None)
+            nengo.Connection(pre, lmu.input, synapse=synapse if i > 0 else None)
             model.layers.append(lmu)
             pre, pre_d = lmu.output, lmu.output_d
         model.probe = nengo.Probe(pre, synapse=None)
     model.config_dict = config
     model.steps_per_element = steps
+    model.build_args = dict(
+        steps_per_element=steps,
+        spiking=spiking,
+        target=target,
+        dt=dt,
+        seed=seed,
+        rate_scale=rate_scale,
+        synapse=synapse,
+    )
     return model
 
 
@@ -349,14 +378,14 @@ def _config_diffs(saved, ours, prefix=""):
     return diffs
 
 
-def load_model(path, steps_per_element=1, spiking=False, target="nengo", dt=0.001):
-    """Build a fresh model from a saved ``.npz`` and load its parameters."""
+def load_model(path, **kwargs):
+    """Build a fresh model from a saved ``.npz`` and load its parameters.
+
+    ``kwargs`` are `build_model`'s (``steps_per_element``, ``spiking``,
+    ``target``, ``dt``, ``rate_scale``).
+    """
     config, params = read_params(path)
-    model = build_model(
-        config, steps_per_element=steps_per_element, spiking=spiking, target=target,
-        dt=dt,
-    )
-    return load_params(model, params)
+    return load_params(build_model(config, **kwargs), params)
 
 
 # --- evaluation -------------------------------------------------------------
@@ -395,6 +424,9 @@ def predict(model, x, backend, batch_size=100, progress=False):
         ) as sim:
             out = sim.predict({model.inp: padded}, n_steps=n_steps, verbose=0)
         return out[model.probe][: len(x)]
+    if backend == "loihi":
+        copies = min(batch_size, LOIHI_COPIES)
+        return _predict_copies(model, x_held, batch_size=copies, progress=progress)
     outputs = []
     current = {"x": None}
     zeros = np.zeros(x.shape[2])
@@ -418,6 +450,31 @@ def predict(model, x, backend, batch_size=100, progress=False):
     return np.stack(outputs)
 
 
+def _predict_copies(model, x_held, batch_size, progress=False):
+    """Run ``batch_size`` copies of ``model`` side by side in one nengo-loihi
+    simulator per batch (it cannot reset, so each sequence gets a fresh copy)."""
+    nengo_loihi = simulators.import_backend("loihi")
+    params = get_params(model)
+    n_steps = x_held.shape[1]
+    outputs = []
+    for start in range(0, len(x_held), batch_size):
+        batch = x_held[start : start + batch_size]
+        probes = []
+        with nengo.Network() as net:
+            for sequence in batch:
+                copy = build_model(model.config_dict, **model.build_args)
+                load_params(copy, params)
+                copy.inp.output = nengo.processes.PresentInput(sequence, 0.001)
+                net.add(copy)
+                probes.append(copy.probe)
+        with nengo_loihi.Simulator(net, dt=0.001, progress_bar=False) as sim:
+            sim.run_steps(n_steps)
+        outputs.extend(sim.data[probe] for probe in probes)
+        if progress:
+            print(f"  {start + len(batch)}/{len(x_held)}", flush=True)
+    return np.stack(outputs)
+
+
 def score(model, outputs, y):
     """Accuracy of pooled outputs against labels, or NRMSE for regression."""
     y = np.asarray(y)
@@ -434,7 +491,15 @@ def score(model, outputs, y):
 
 
 def evaluate(
-    path, data, backend, n=None, steps_per_element=None, batch_size=100, progress=False
+    path,
+    data,
+    backend,
+    n=None,
+    steps_per_element=None,
+    rate_scale=None,
+    synapse=None,
+    batch_size=100,
+    progress=False,
 ):
     """Evaluate saved parameters on ``data["x_test"][:n]`` with ``backend``.
 
@@ -442,7 +507,9 @@ def evaluate(
     spiking), ``"nengo"`` (`nengo.Simulator`, spiking) or ``"loihi"`` (the
     nengo-loihi emulator, spiking, Loihi neuron types).  Spiking backends hold
     each element for ``steps_per_element`` steps (default 10; 1 for
-    ``dl-rate``) and warn when that is too few.
+    ``dl-rate``) and warn when that is too few.  ``rate_scale`` (default the
+    saved config's) sets how fast the spiking hidden neurons fire: with
+    rectified-linear neurons an activation of 1 fires ``rate_scale`` Hz.
 
     Returns
     -------
@@ -466,9 +533,17 @@ def evaluate(
         steps_per_element=steps_per_element,
         spiking=backend != "dl-rate",
         target={"dl-rate": "dl", "dl": "dl"}.get(backend, backend),
+        rate_scale=rate_scale,
+        synapse=synapse,
     )
     outputs = predict(model, x, backend, batch_size=batch_size, progress=progress)
-    result = {"backend": backend, "n": len(x), "steps_per_element": steps_per_element}
+    result = {
+        "backend": backend,
+        "n": len(x),
+        "steps_per_element": steps_per_element,
+        "rate_scale": rate_scale,
+        "synapse": synapse,
+    }
     result.update(score(model, outputs, y))
     result["wall_s"] = time.perf_counter() - start
     return result

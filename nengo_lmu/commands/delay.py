@@ -26,6 +26,15 @@ MEMORY_INTERCEPTS = nengo.dists.Uniform(-0.5, 0.5)
 MEMORY_MAX_RATES = nengo.dists.Uniform(100, 120)
 
 
+def probe_data(sim, probe):
+    """``sim.data[probe]`` as (steps, dims); NengoDL adds a leading batch axis.
+
+    Backend-specific (belongs in nengo_lmu/simulators.py).
+    """
+    data = np.asarray(sim.data[probe])
+    return data[0] if data.ndim == 3 else data
+
+
 def run_learning(
     backend="loihi",
     target=None,
@@ -36,13 +45,16 @@ def run_learning(
     rms=0.3,
     sim_time=30.0,
     learn_fraction=0.8,
-    n_neurons=1200,
-    learning_rate=1.0,
+    n_neurons=300,
+    learning_rate=10.0,
     readout_neurons=None,
     seed=0,
     dt=0.001,
     progress=None,
     chunk=None,
+    readout_options=None,
+    memory_options=None,
+    probe_memory=True,
 ):
     """Learn ``target`` (default ``Delay(delay)``) online and measure it.
 
@@ -84,6 +96,7 @@ def run_learning(
             intercepts=MEMORY_INTERCEPTS,
             headroom=3.0,
             seed=seed,
+            **(memory_options or {}),
         )
         nengo.Connection(stim, memory.input, synapse=None)
         readout = PESReadout(
@@ -92,16 +105,19 @@ def run_learning(
             learning_rate=learning_rate,
             n_neurons=readout_neurons,
             learn_stop=learn_stop,
+            **(readout_options or {}),
         )
-        window = memory.add_window_output(WINDOW_R)
         probes = {
             "u": nengo.Probe(stim, synapse=None),
             "ideal": nengo.Probe(readout.ideal, synapse=None),
             "output": nengo.Probe(readout.output, synapse=None),
-            "window": nengo.Probe(window, synapse=None),
         }
         ensembles = [e for e in model.all_ensembles if e.neuron_type.spiking]
-        spike_probes = [nengo.Probe(e.neurons, synapse=None) for e in ensembles]
+        spike_probes = []
+        if probe_memory:
+            window = memory.add_window_output(WINDOW_R)
+            probes["window"] = nengo.Probe(window, synapse=None)
+            spike_probes = [nengo.Probe(e.neurons, synapse=None) for e in ensembles]
 
     start = time.perf_counter()
     sim = simulators.Simulator(model, backend=backend, dt=dt, progress_bar=False)
@@ -115,8 +131,8 @@ def run_learning(
             sim.run(step)
             t += step
             if progress is not None:
-                out = np.asarray(sim.data[probes["output"]])
-                ideal = np.asarray(sim.data[probes["ideal"]])
+                out = probe_data(sim, probes["output"])
+                ideal = probe_data(sim, probes["ideal"])
                 recent = slice(-int(round(step / dt)), None)
                 progress(
                     t,
@@ -131,8 +147,8 @@ def run_learning(
                     time.perf_counter() - start,
                 )
         wall_s = time.perf_counter() - start
-        data = {name: np.asarray(sim.data[p]) for name, p in probes.items()}
-        spikes = sum(float(np.sum(sim.data[p])) * dt for p in spike_probes)
+        data = {name: probe_data(sim, p) for name, p in probes.items()}
+        spikes = sum(float(np.sum(probe_data(sim, p))) * dt for p in spike_probes)
 
     out = HELDOUT_SYNAPSE.filt(data["output"], dt=dt, y0=0)
     ideal = HELDOUT_SYNAPSE.filt(data["ideal"], dt=dt, y0=0)
@@ -141,7 +157,11 @@ def run_learning(
     length = len(out) - stop_step
     learning = slice(max(stop_step - length, 0), stop_step)
     n_total = int(sum(e.n_neurons for e in ensembles))
-    by_r = window_errors(data["u"], data["window"], theta, dt)
+    by_r = (
+        window_errors(data["u"], data["window"], theta, dt)
+        if probe_memory
+        else np.array([np.nan])
+    )
     return {
         "backend": backend,
         "target": str(target),
@@ -152,6 +172,7 @@ def run_learning(
         "n_neurons": n_total,
         "order": order,
         "theta": theta,
+        "dt": dt,
         "learning_rate": learning_rate,
         "build_s": build_s,
         "wall_s": wall_s,
@@ -191,13 +212,17 @@ def add_command(subparsers):
         help="fraction of the run with learning on (default 0.8)",
     )
     parser.add_argument(
-        "--n-neurons", type=int, default=1200, help="memory neurons in total"
+        "--n-neurons", type=int, default=300, help="memory neurons in total"
+    )
+    parser.add_argument(
+        "--dt", type=float, default=0.001, help="simulator step (s; default 0.001)"
     )
     parser.add_argument(
         "--learning-rate",
         type=float,
-        default=1.0,
-        help="error decay rate while learning (1/s; same meaning on every backend)",
+        default=10.0,
+        help="error decay rate while learning (1/s; same meaning on every "
+        "backend; default 10)",
     )
     parser.add_argument(
         "--target",
@@ -250,6 +275,7 @@ def run(args):
         learning_rate=args.learning_rate,
         readout_neurons=args.readout_neurons,
         seed=args.seed,
+        dt=args.dt,
         progress=print_progress,
     )
     data = result.pop("data")
@@ -270,7 +296,7 @@ def run(args):
         ]
     )
     if args.plot:
-        plot_learning(data, result, args, args.plot)
+        plot_learning(data, result, args, args.plot, dt=args.dt)
         print(f"wrote {args.plot}")
     cli.print_json(result)
 

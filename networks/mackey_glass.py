@@ -1,0 +1,102 @@
+"""Mackey-Glass prediction as in the LMU paper: tau 17, predict 15 steps ahead.
+
+`nengo_lmu.data.mackey_glass`: 32 train / 32 test series of 1000 steps
+(``tanh(x - 1)``, centered); the target at step k is the series at k + 15.
+Scored by NRMSE over every test step.  `lstm_baseline` trains a Keras LSTM
+with a similar parameter count on the same data, optimizer and epochs.
+
+Train with ``nengo-lmu train mackey_glass``; evaluate with ``nengo-lmu
+evaluate mackey_glass --backend dl-rate``.
+"""
+
+import time
+
+import numpy as np
+
+from nengo_lmu import data as datasets
+from nengo_lmu import training
+
+import networks
+
+NAME = "mackey_glass"
+METRIC = "nrmse"
+DEFAULTS = {"epochs": 100, "batch_size": 8, "learning_rate": 3e-3}
+
+
+def config(seed=0):
+    return {
+        "task": NAME,
+        "input_d": 1,
+        "seq_len": 1000,
+        "pooling": "none",
+        "hidden_neuron_type": "relu",
+        "rate_scale": 1.0,
+        "seed": seed,
+        "layers": [
+            dict(memory_d=1, order=8, theta=16, hidden_units=64, output_d=1,
+                 input_to_hidden=True),
+        ],
+    }
+
+
+def load_data():
+    return datasets.mackey_glass()
+
+
+def n_parameters(cfg=None):
+    model = training.build_model(cfg or config())
+    return int(sum(np.size(v) for v in training.get_params(model).values()))
+
+
+def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
+    options = dict(DEFAULTS, **kwargs)
+    if epochs is not None:
+        options["epochs"] = epochs
+    model = training.build_model(config(seed), target="dl")
+    result = training.fit(model, load_data(), verbose=verbose, **options)
+    path = path or networks.params_path(NAME)
+    training.save_params(model, path)
+    result["path"] = path
+    return result
+
+
+def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
+    return training.evaluate(
+        path or networks.params_path(NAME),
+        load_data(),
+        backend,
+        n=n,
+        steps_per_element=steps_per_element,
+        **kwargs,
+    )
+
+
+def lstm_baseline(units=None, epochs=None, seed=0, verbose=0, **kwargs):
+    """A Keras LSTM (+ Dense readout) with about the LMU's parameter count."""
+    import tensorflow as tf
+
+    options = dict(DEFAULTS, **kwargs)
+    epochs = epochs or options["epochs"]
+    target = n_parameters()
+    if units is None:  # 4 (u (u + 2)) + u + 1 parameters
+        units = max(1, int(round((-9 + np.sqrt(81 + 16 * (target - 1))) / 8)))
+    data = load_data()
+    tf.random.set_seed(seed)
+    model = tf.keras.Sequential(
+        [
+            tf.keras.layers.LSTM(units, return_sequences=True, input_shape=(None, 1)),
+            tf.keras.layers.Dense(1),
+        ]
+    )
+    model.compile(tf.keras.optimizers.Adam(options["learning_rate"]), loss="mse")
+    start = time.perf_counter()
+    model.fit(
+        data["x"], data["y"], batch_size=options["batch_size"], epochs=epochs,
+        verbose=verbose,
+    )
+    wall = time.perf_counter() - start
+    predicted = model.predict(data["x_test"], verbose=0)
+    y = data["y_test"]
+    nrmse = float(np.sqrt(np.mean((predicted - y) ** 2)) / np.sqrt(np.mean(y**2)))
+    return {"units": units, "parameters": model.count_params(), "nrmse": nrmse,
+            "wall_s": wall}

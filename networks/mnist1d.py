@@ -1,0 +1,71 @@
+"""MNIST-1D: classify 40-step sequences (10 classes), 4000 train / 1000 test.
+
+Two `.LMUNetwork` layers in series (like a small convolutional network: each
+hidden state sees a sliding window of its input), the class read from the
+mean of the output over the sequence.  ReLU neurons for training; spiking
+ReLU (or Loihi ReLU) for deployment.
+
+The committed parameters ``networks/params/mnist1d.npz`` were made with::
+
+    nengo-lmu train mnist1d --epochs 40 --seed 0
+
+Evaluate them with ``nengo-lmu evaluate mnist1d --backend dl-rate`` (or
+``dl``, ``nengo``, ``loihi`` with ``--n 200``).
+"""
+
+from nengo_lmu import data as datasets
+from nengo_lmu import training
+
+import networks
+
+NAME = "mnist1d"
+METRIC = "accuracy"
+DEFAULTS = {"epochs": 40, "batch_size": 100, "learning_rate": 3e-3}
+
+
+def config(seed=0):
+    """The network: order-8 windows of 8 then 24 elements, 64 and 128 units."""
+    return {
+        "task": NAME,
+        "input_d": 1,
+        "seq_len": 40,
+        "pooling": "mean",
+        "hidden_neuron_type": "relu",
+        "rate_scale": 1.0,
+        "seed": seed,
+        "layers": [
+            dict(memory_d=1, order=8, theta=8, hidden_units=64, output_d=16,
+                 input_to_hidden=True),
+            dict(memory_d=16, order=8, theta=24, hidden_units=128, output_d=10,
+                 input_to_hidden=True),
+        ],
+    }
+
+
+def load_data():
+    return datasets.mnist1d()
+
+
+def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
+    """Train in NengoDL (rate neurons) and save the parameters to ``path``."""
+    options = dict(DEFAULTS, **kwargs)
+    if epochs is not None:
+        options["epochs"] = epochs
+    model = training.build_model(config(seed), target="dl")
+    result = training.fit(model, load_data(), verbose=verbose, **options)
+    path = path or networks.params_path(NAME)
+    training.save_params(model, path)
+    result["path"] = path
+    return result
+
+
+def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
+    """Evaluate saved parameters on the first ``n`` test sequences."""
+    return training.evaluate(
+        path or networks.params_path(NAME),
+        load_data(),
+        backend,
+        n=n,
+        steps_per_element=steps_per_element,
+        **kwargs,
+    )

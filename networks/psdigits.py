@@ -1,0 +1,62 @@
+"""psdigits: permuted sequential 8x8 digits (scikit-learn), 64 steps of 1 pixel.
+
+Fixed permutation and split (`nengo_lmu.data.psdigits`: 1300 train / 497
+test).  One `.LMUNetwork` whose window covers the whole sequence; the class is
+read from the mean output over the sequence.
+
+Train with ``nengo-lmu train psdigits`` (parameters to
+``networks/params/psdigits.npz``); evaluate with ``nengo-lmu evaluate
+psdigits --backend dl-rate``.
+"""
+
+from nengo_lmu import data as datasets
+from nengo_lmu import training
+
+import networks
+
+NAME = "psdigits"
+METRIC = "accuracy"
+DEFAULTS = {"epochs": 40, "batch_size": 50, "learning_rate": 3e-3}
+
+
+def config(seed=0):
+    return {
+        "task": NAME,
+        "input_d": 1,
+        "seq_len": 64,
+        "pooling": "mean",
+        "hidden_neuron_type": "relu",
+        "rate_scale": 1.0,
+        "seed": seed,
+        "layers": [
+            dict(memory_d=1, order=32, theta=64, hidden_units=128, output_d=10,
+                 input_to_hidden=True),
+        ],
+    }
+
+
+def load_data():
+    return datasets.psdigits()
+
+
+def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
+    options = dict(DEFAULTS, **kwargs)
+    if epochs is not None:
+        options["epochs"] = epochs
+    model = training.build_model(config(seed), target="dl")
+    result = training.fit(model, load_data(), verbose=verbose, **options)
+    path = path or networks.params_path(NAME)
+    training.save_params(model, path)
+    result["path"] = path
+    return result
+
+
+def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
+    return training.evaluate(
+        path or networks.params_path(NAME),
+        load_data(),
+        backend,
+        n=n,
+        steps_per_element=steps_per_element,
+        **kwargs,
+    )

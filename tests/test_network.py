@@ -1,0 +1,112 @@
+import nengo
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LMUNetwork
+from nengo_lmu.network import rate_neuron_type, spiking_neuron_type
+from tests.conftest import requires_loihi
+
+
+def make(**kwargs):
+    options = dict(input_d=1, memory_d=1, order=4, theta=0.01, hidden_units=8)
+    options.update(kwargs)
+    return LMUNetwork(**options, seed=0)
+
+
+def test_options_create_their_connections():
+    lmu = make(
+        output_d=2,
+        hidden_to_memory=True,
+        memory_to_memory=True,
+        input_to_hidden=True,
+        hidden_to_hidden=True,
+    )
+    assert lmu.parameter_shapes() == {
+        "e_x": (1, 1),
+        "e_h": (1, 8),
+        "e_m": (1, 4),
+        "W_m": (8, 4),
+        "W_x": (8, 1),
+        "W_h": (8, 8),
+        "W_o": (2, 8),
+        "b_o": (2, 1),
+        "b_h": (8,),
+    }
+    assert set(make().parameter_shapes()) == {"e_x", "W_m", "b_h"}
+
+
+def test_spiking_switch_swaps_neuron_types():
+    lmu = make(hidden_neuron_type=nengo.LIFRate(tau_rc=0.03), rate_scale=10)
+    assert isinstance(lmu.hidden.neuron_type, nengo.LIFRate)
+    lmu.spiking = True
+    assert type(lmu.hidden.neuron_type) is nengo.LIF
+    assert lmu.hidden.neuron_type.tau_rc == 0.03
+    assert lmu.hidden.neuron_type.amplitude == pytest.approx(0.1)
+    lmu.spiking = False
+    assert type(lmu.hidden.neuron_type) is nengo.LIFRate
+    assert type(make(spiking=True).hidden.neuron_type) is nengo.SpikingRectifiedLinear
+
+
+@requires_loihi
+def test_loihi_target_uses_loihi_neurons():
+    import nengo_loihi
+
+    lmu = make(target="loihi", spiking=True)
+    assert isinstance(
+        lmu.hidden.neuron_type, nengo_loihi.neurons.LoihiSpikingRectifiedLinear
+    )
+    assert type(spiking_neuron_type(nengo.LIFRate(), "loihi")).__name__ == "LoihiLIF"
+
+
+def test_rate_counterparts():
+    assert type(rate_neuron_type(nengo.LIF())) is nengo.LIFRate
+    with pytest.raises(ValidationError, match="hidden_neuron_type"):
+        rate_neuron_type(nengo.Izhikevich())
+    with pytest.raises(ValidationError, match="hidden_neuron_type"):
+        make(hidden_neuron_type="relu")
+
+
+@pytest.mark.parametrize("name", ["order", "hidden_units", "memory_d", "theta"])
+def test_bad_sizes_name_the_parameter(name):
+    with pytest.raises(ValidationError, match=name):
+        make(**{name: 0})
+
+
+def test_matches_numpy_recurrence(rng, allclose):
+    """The rate network computes the documented equations step by step."""
+    lmu = make(output_d=3, input_to_hidden=True, hidden_to_hidden=True)
+    params = {
+        name: rng.uniform(-0.5, 0.5, size=shape)
+        for name, shape in lmu.parameter_shapes().items()
+    }
+    lmu.set_parameters(params)
+    x = rng.uniform(-1, 1, size=(20, 1))
+    with nengo.Network() as model:
+        model.add(lmu)
+        stim = nengo.Node(nengo.processes.PresentInput(x, 0.001))
+        nengo.Connection(stim, lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.output)
+    with nengo.Simulator(model, progress_bar=False) as sim:
+        sim.run_steps(len(x))
+
+    from nengo_lmu.system import discretize, lmu_matrices
+
+    Ad, Bd = discretize(*lmu_matrices(4, 0.01), 0.001)
+    m, h = np.zeros(4), np.zeros(8)
+    expected = []
+    for xt in x:
+        # the memory and hidden recurrences each take one step (synapse 0)
+        h = np.maximum(
+            0, params["W_m"] @ m + params["W_x"] @ xt + params["W_h"] @ h + params["b_h"]
+        )
+        expected.append(params["W_o"] @ h + params["b_o"][:, 0])
+        m = Ad @ m + Bd[:, 0] * (params["e_x"] @ xt)
+    assert allclose(sim.data[probe], np.array(expected))
+
+
+def test_set_parameters_refuses_other_shapes():
+    lmu = make(output_d=2)
+    params = make(order=5, output_d=2).get_parameters()
+    with pytest.raises(ValidationError, match=r"W_m has shape \(8, 5\).*\(8, 4\)"):
+        lmu.set_parameters(params)

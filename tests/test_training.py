@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import training
+from tests.conftest import requires_dl
+
+
+def tiny_config(order=3, seq_len=6):
+    return {
+        "input_d": 1,
+        "seq_len": seq_len,
+        "pooling": "mean",
+        "seed": 0,
+        "layers": [
+            dict(memory_d=1, order=order, theta=4, hidden_units=6, output_d=3,
+                 input_to_hidden=True),
+        ],
+    }
+
+
+def tiny_data(rng, n=20, seq_len=6):
+    x = rng.uniform(-1, 1, size=(n, seq_len, 1)).astype(np.float32)
+    y = (x[:, :3, 0].sum(axis=1) > 0).astype(np.int64) + (x[:, -1, 0] > 0.5)
+    return {"x": x, "y": y, "x_test": x, "y_test": y}
+
+
+@requires_dl
+def test_save_then_load_reproduces_rate_outputs_exactly(rng, tmp_path):
+    data = tiny_data(rng)
+    model = training.build_model(tiny_config())
+    training.fit(model, data, epochs=1, batch_size=10, verbose=0)
+    before = training.predict(model, data["x_test"], "dl-rate", batch_size=10)
+    path = str(tmp_path / "tiny.npz")
+    training.save_params(model, path)
+    loaded = training.load_model(path)
+    after = training.predict(loaded, data["x_test"], "dl-rate", batch_size=10)
+    assert np.array_equal(before, after)
+    # training changed the parameters
+    fresh = training.get_params(training.build_model(tiny_config()))
+    assert not np.allclose(fresh["layer0/W_m"], training.get_params(model)["layer0/W_m"])
+
+
+def test_load_refuses_a_differently_shaped_network(tmp_path):
+    path = str(tmp_path / "order3.npz")
+    training.save_params(training.build_model(tiny_config(order=3)), path)
+    other = training.build_model(tiny_config(order=4))
+    with pytest.raises(ValidationError, match="layer 0 order is 3 in the file but 4"):
+        training.load_params(other, path)
+    # arrays alone are checked too
+    params = training.get_params(training.build_model(tiny_config(order=3)))
+    with pytest.raises(ValidationError, match=r"W_m has shape \(6, 3\)"):
+        training.load_params(other, params)
+
+
+def test_rate_outputs_on_nengo_match_held_elements(rng, allclose, tmp_path):
+    """Holding each element for k steps (theta scaled) starts every element
+    with the same memory, so the outputs of held and unheld runs agree there."""
+    config = tiny_config()
+    path = str(tmp_path / "p.npz")
+    training.save_params(training.build_model(config), path)
+    x = rng.uniform(-1, 1, size=(2, 6, 1))
+    one = training.predict(training.load_model(path), x, "nengo")
+    held = training.predict(training.load_model(path, steps_per_element=3), x, "nengo")
+    assert one.shape == (2, 6, 3) and held.shape == (2, 18, 3)
+    assert allclose(held[:, ::3], one, atol=1e-6)
+
+
+def test_spiking_nengo_runs_and_resets(rng, tmp_path):
+    path = str(tmp_path / "p.npz")
+    training.save_params(training.build_model(tiny_config()), path)
+    model = training.load_model(path, steps_per_element=5, spiking=True)
+    x = rng.uniform(-1, 1, size=(1, 6, 1))
+    out = training.predict(model, np.concatenate([x, x]), "nengo")
+    assert np.array_equal(out[0], out[1])  # each sequence starts from rest
+
+
+def test_bad_inputs_are_refused():
+    model = training.build_model(tiny_config())
+    with pytest.raises(ValidationError, match="7 elements but the model was built for 6"):
+        training.check_inputs(model, np.zeros((2, 7, 1)))
+    with pytest.raises(ValidationError, match="input_d=1"):
+        training.check_inputs(model, np.zeros((2, 6, 2)))
+    with pytest.raises(ValidationError, match="backend"):
+        training.predict(model, np.zeros((2, 6, 1)), "gpu")
+
+
+def test_too_few_spiking_steps_warns_with_the_figure():
+    with pytest.warns(UserWarning, match="with 2 steps per element"):
+        training.check_spiking_steps(2, "nengo")
+
+
+def test_cli_has_train_and_evaluate(capsys):
+    from nengo_lmu import cli
+
+    parser = cli.build_parser()
+    args = parser.parse_args(["evaluate", "mnist1d", "--backend", "loihi", "--n", "5"])
+    assert (args.task, args.backend, args.n) == ("mnist1d", "loihi", 5)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["evaluate", "mnist1d", "--backend", "gpu"])
+    args = parser.parse_args(["train", "psdigits", "--epochs", "2"])
+    assert (args.task, args.epochs) == ("psdigits", 2)
+
+
+@requires_dl
+@pytest.mark.slow
+def test_committed_mnist1d_params_on_dl_rate(capsys):
+    """The committed parameters, evaluated through the CLI (all 1000 tests)."""
+    import json
+
+    from nengo_lmu import cli
+
+    assert cli.main(["evaluate", "mnist1d", "--backend", "dl-rate"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["task"] == "mnist1d" and figures["n"] == 1000
+    assert figures["accuracy"] >= 0.92
