@@ -117,12 +117,12 @@ def spiking_neuron_type(neuron_type, target="nengo"):
 
 
 class _Scaled:
-    """``x * factor`` (a picklable connection function)."""
+    """A node function ``x * factor`` (picklable)."""
 
     def __init__(self, factor):
         self.factor = factor
 
-    def __call__(self, x):
+    def __call__(self, t, x):
         return x * self.factor
 
 
@@ -290,6 +290,7 @@ class LMUNetwork(nengo.Network):
 
         self.host_scale = host_scale
         self._scales = {}
+        self._host_senders = {}
         with self:
             self.input = nengo.Node(size_in=self.input_d, label="input")
             self.memory = LMUMemory(
@@ -385,16 +386,21 @@ class LMUNetwork(nengo.Network):
 
     def _connect(self, name, pre, post, weights, synapse=None):
         scale = 1.0
-        kwargs = {}
         if (
             self.target == "loihi"
             and isinstance(pre, nengo.Node)
-            and post is self.hidden.neurons
+            and post == self.hidden.neurons
         ):
             # nengo-loihi sends host values to chip neurons as spikes of
             # on/off neurons that saturate at 1: send pre / host_scale
             scale = self.host_scale
-            kwargs["function"] = _Scaled(1.0 / scale)
+            if pre not in self._host_senders:
+                sender = nengo.Node(
+                    _Scaled(1.0 / scale), size_in=pre.size_out, label="to chip"
+                )
+                nengo.Connection(pre, sender, synapse=None)
+                self._host_senders[pre] = sender
+            pre = self._host_senders[pre]
         self._scales[name] = scale
         self.weights[name] = nengo.Connection(
             pre,
@@ -402,7 +408,6 @@ class LMUNetwork(nengo.Network):
             transform=np.asarray(weights, dtype=float) * scale,
             synapse=synapse,
             label=name,
-            **kwargs,
         )
 
     def _weights(self, name):
@@ -431,7 +436,7 @@ class LMUNetwork(nengo.Network):
     def spiking(self, spiking):
         spiking = bool(spiking)
         self.hidden.neuron_type = self._hidden_type(spiking)
-        for ens in self.memory.ensembles if hasattr(self.memory, "ensembles") else []:
+        for ens in self.memory.all_ensembles:
             name = type(ens.neuron_type).__name__
             if spiking and name in _RATE_TO_SPIKING:
                 ens.neuron_type = spiking_neuron_type(ens.neuron_type, self.target)

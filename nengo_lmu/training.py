@@ -56,6 +56,7 @@ def build_model(
     seed=None,
     rate_scale=None,
     synapse=None,
+    host_scale=None,
 ):
     """Build the model described by ``config``.
 
@@ -81,6 +82,10 @@ def build_model(
     synapse : float, optional
         Lowpass on the connections from each layer's output to the next
         layer's input (smooths spikes between layers; None for training).
+    host_scale : float or list of float, optional
+        For ``target="loihi"``: the `.LMUNetwork` ``host_scale`` of every
+        layer (or of each layer): the largest host value (input, memory)
+        sent to the chip without saturating.
 
     Returns
     -------
@@ -103,6 +108,9 @@ def build_model(
     if rate_scale is None:
         rate_scale = config.get("rate_scale", 1.0)
     scales = np.broadcast_to(rate_scale, len(config["layers"]))
+    host_scales = np.broadcast_to(
+        4.0 if host_scale is None else host_scale, len(config["layers"])
+    )
     with nengo.Network(seed=config.get("seed") if seed is None else seed) as model:
         model.inp = nengo.Node(np.zeros(config["input_d"]), label="x")
         model.layers = []
@@ -115,6 +123,7 @@ def build_model(
                 hidden_neuron_type=neuron_type,
                 spiking=spiking,
                 rate_scale=float(scales[i]),
+                host_scale=float(host_scales[i]),
                 dt=dt,
                 target=target,
                 label=f"layer{i}",
@@ -135,6 +144,7 @@ def build_model(
         seed=seed,
         rate_scale=rate_scale,
         synapse=synapse,
+        host_scale=host_scale,
     )
     return model
 
@@ -344,7 +354,7 @@ def load_params(model, path_or_params):
         try:
             lmu.set_parameters(layer)
         except ValidationError as error:
-            problems.append(f"layer {i}: {error.msg if hasattr(error, 'msg') else error}")
+            problems.append(f"layer {i}: {error}")
     extra = {k.split("/")[0] for k in params} - {
         f"layer{i}" for i in range(len(model.layers))
     }
@@ -498,6 +508,7 @@ def evaluate(
     steps_per_element=None,
     rate_scale=None,
     synapse=None,
+    host_scale=None,
     batch_size=100,
     progress=False,
 ):
@@ -535,6 +546,7 @@ def evaluate(
         target={"dl-rate": "dl", "dl": "dl"}.get(backend, backend),
         rate_scale=rate_scale,
         synapse=synapse,
+        host_scale=host_scale,
     )
     outputs = predict(model, x, backend, batch_size=batch_size, progress=progress)
     result = {
@@ -544,6 +556,8 @@ def evaluate(
         "rate_scale": rate_scale,
         "synapse": synapse,
     }
+    if backend == "loihi":
+        result["host_scale"] = host_scale
     result.update(score(model, outputs, y))
     result["wall_s"] = time.perf_counter() - start
     return result

@@ -9,8 +9,18 @@ The committed parameters ``networks/params/mnist1d.npz`` were made with::
 
     nengo-lmu train mnist1d --epochs 40 --seed 0
 
-Evaluate them with ``nengo-lmu evaluate mnist1d --backend dl-rate`` (or
-``dl``, ``nengo``, ``loihi`` with ``--n 200``).
+(NengoDL 3.6.0 / TensorFlow 2.12.1 on CPU, 665 s; 93.3 % on the 1000 test
+sequences with rate neurons).  Evaluate them with::
+
+    nengo-lmu evaluate mnist1d --backend dl-rate
+    nengo-lmu evaluate mnist1d --backend dl
+    nengo-lmu evaluate mnist1d --backend nengo
+    nengo-lmu evaluate mnist1d --backend loihi --n 200
+
+Spiking runs hold each element for 10 steps of 1 ms and use `DEPLOY`: hidden
+rates of 300 and 20 Hz per unit activation (layer 1's activations are about
+15 times larger), a 5 ms lowpass between the layers and, on Loihi, host
+values scaled by 4 and 12 before they are sent to the chip.
 """
 
 from nengo_lmu import data as datasets
@@ -21,6 +31,7 @@ import networks
 NAME = "mnist1d"
 METRIC = "accuracy"
 DEFAULTS = {"epochs": 40, "batch_size": 100, "learning_rate": 3e-3}
+DEPLOY = {"rate_scale": [300.0, 20.0], "synapse": 0.005, "host_scale": [4.0, 12.0]}
 
 
 def config(seed=0):
@@ -61,6 +72,7 @@ def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
 
 def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
     """Evaluate saved parameters on the first ``n`` test sequences."""
+    kwargs = dict(DEPLOY, **kwargs)
     return training.evaluate(
         path or networks.params_path(NAME),
         load_data(),

@@ -17,6 +17,7 @@ import networks
 
 NAME = "psmnist"
 METRIC = "accuracy"
+DEPLOY = {"rate_scale": 100.0}  # spiking: 100 Hz per unit activation
 DEFAULTS = {"epochs": 10, "batch_size": 100, "learning_rate": 1e-3}
 
 
@@ -56,6 +57,7 @@ def evaluate(
     backend="dl-rate", n=None, steps_per_element=None, path=None, mnist_path=None,
     **kwargs,
 ):
+    kwargs = dict(DEPLOY, **kwargs)
     return training.evaluate(
         path or networks.params_path(NAME),
         load_data(mnist_path),

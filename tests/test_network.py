@@ -48,6 +48,15 @@ def test_spiking_switch_swaps_neuron_types():
     assert type(make(spiking=True).hidden.neuron_type) is nengo.SpikingRectifiedLinear
 
 
+def test_spiking_switch_covers_a_neural_memory():
+    lmu = make(memory_neuron_type=nengo.RectifiedLinear(), memory_n_neurons=10)
+    types = {type(ens.neuron_type) for ens in lmu.memory.all_ensembles}
+    assert types == {nengo.RectifiedLinear}
+    lmu.spiking = True
+    types = {type(ens.neuron_type) for ens in lmu.memory.all_ensembles}
+    assert types == {nengo.SpikingRectifiedLinear}
+
+
 @requires_loihi
 def test_loihi_target_uses_loihi_neurons():
     import nengo_loihi
@@ -57,6 +66,16 @@ def test_loihi_target_uses_loihi_neurons():
         lmu.hidden.neuron_type, nengo_loihi.neurons.LoihiSpikingRectifiedLinear
     )
     assert type(spiking_neuron_type(nengo.LIFRate(), "loihi")).__name__ == "LoihiLIF"
+    # host values are scaled down before going to the chip; parameters are not
+    on_loihi = make(target="loihi", input_to_hidden=True, host_scale=8.0)
+    on_nengo = make(input_to_hidden=True)
+    for name, value in on_nengo.get_parameters().items():
+        assert np.allclose(on_loihi.get_parameters()[name], value), name
+    assert np.allclose(on_loihi.weights["W_m"].transform.init, 8 * value_of(on_nengo))
+
+
+def value_of(lmu):
+    return lmu.get_parameters()["W_m"]
 
 
 def test_rate_counterparts():
@@ -97,9 +116,8 @@ def test_matches_numpy_recurrence(rng, allclose):
     expected = []
     for xt in x:
         # the memory and hidden recurrences each take one step (synapse 0)
-        h = np.maximum(
-            0, params["W_m"] @ m + params["W_x"] @ xt + params["W_h"] @ h + params["b_h"]
-        )
+        current = params["W_m"] @ m + params["W_x"] @ xt + params["W_h"] @ h
+        h = np.maximum(0, current + params["b_h"])
         expected.append(params["W_o"] @ h + params["b_o"][:, 0])
         m = Ad @ m + Bd[:, 0] * (params["e_x"] @ xt)
     assert allclose(sim.data[probe], np.array(expected))

@@ -38,7 +38,8 @@ def test_save_then_load_reproduces_rate_outputs_exactly(rng, tmp_path):
     assert np.array_equal(before, after)
     # training changed the parameters
     fresh = training.get_params(training.build_model(tiny_config()))
-    assert not np.allclose(fresh["layer0/W_m"], training.get_params(model)["layer0/W_m"])
+    trained = training.get_params(model)
+    assert not np.allclose(fresh["layer0/W_m"], trained["layer0/W_m"])
 
 
 def test_load_refuses_a_differently_shaped_network(tmp_path):
@@ -77,7 +78,7 @@ def test_spiking_nengo_runs_and_resets(rng, tmp_path):
 
 def test_bad_inputs_are_refused():
     model = training.build_model(tiny_config())
-    with pytest.raises(ValidationError, match="7 elements but the model was built for 6"):
+    with pytest.raises(ValidationError, match="7 elements but the model was built"):
         training.check_inputs(model, np.zeros((2, 7, 1)))
     with pytest.raises(ValidationError, match="input_d=1"):
         training.check_inputs(model, np.zeros((2, 6, 2)))
