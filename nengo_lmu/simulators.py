@@ -270,8 +270,17 @@ def Simulator(network, backend="nengo", dt=None, **kwargs):
     >>> sim.data[probe].shape
     (100, 4)
     """
+    check_backend(backend)
+    built_for = declared_dt(network)
+    if dt is None:
+        dt = built_for or 0.001
+    elif built_for is not None and not np.isclose(dt, built_for, rtol=1e-9, atol=0):
+        # refused here too: a failed NengoDL build leaves nengo's precision changed
+        raise BuildError(
+            f"{network} holds LMU networks built for dt={built_for} but the "
+            f"simulator would run dt={dt}; build them with dt={dt} or run the "
+            f"simulator with dt={built_for}"
+        )
     module = import_backend(backend)
     check_neuron_types(network, backend)
-    if dt is None:
-        dt = declared_dt(network) or 0.001
     return module.Simulator(network, dt=dt, **kwargs)

@@ -520,7 +520,9 @@ def evaluate(
     each element for ``steps_per_element`` steps (default 10; 1 for
     ``dl-rate``) and warn when that is too few.  ``rate_scale`` (default the
     saved config's) sets how fast the spiking hidden neurons fire: with
-    rectified-linear neurons an activation of 1 fires ``rate_scale`` Hz.
+    rectified-linear neurons an activation of 1 fires ``rate_scale`` Hz;
+    ``synapse`` (spiking backends only) lowpasses between layers and
+    ``host_scale`` (loihi only) is `build_model`'s.
 
     Returns
     -------
@@ -537,6 +539,8 @@ def evaluate(
         steps_per_element = 1 if backend == "dl-rate" else 10
     steps_per_element = check_steps(steps_per_element)
     check_spiking_steps(steps_per_element, backend)
+    if backend == "dl-rate":
+        synapse = None  # the between-layer lowpass smooths spikes only
     x, y = data["x_test"][:n], data["y_test"][:n]
     start = time.perf_counter()
     model = load_model(
