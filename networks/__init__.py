@@ -22,3 +22,40 @@ def task(name):
 def params_path(name):
     """Where task ``name``'s trained parameters are committed."""
     return os.path.join(PARAMS_DIR, f"{name}.npz")
+
+
+def train_task(module, data, path=None, epochs=None, seed=0, verbose=1, **kwargs):
+    """Train ``module``'s network in NengoDL on ``data`` and save its parameters.
+
+    ``kwargs`` override the task's ``DEFAULTS`` (epochs, batch size, learning
+    rate); the parameters go to ``path`` (default: `params_path`).
+    """
+    from nengo_lmu import training
+
+    options = dict(module.DEFAULTS, **kwargs)
+    if epochs is not None:
+        options["epochs"] = epochs
+    model = training.build_model(module.config(seed), target="dl")
+    result = training.fit(model, data, verbose=verbose, **options)
+    path = path or params_path(module.NAME)
+    training.save_params(model, path)
+    result["path"] = path
+    return result
+
+
+def evaluate_task(module, data, backend, n=None, steps_per_element=None, path=None,
+                  **kwargs):
+    """Evaluate ``module``'s saved parameters on the first ``n`` test sequences.
+
+    ``kwargs`` override the task's ``DEPLOY`` settings for spiking runs.
+    """
+    from nengo_lmu import training
+
+    return training.evaluate(
+        path or params_path(module.NAME),
+        data,
+        backend,
+        n=n,
+        steps_per_element=steps_per_element,
+        **dict(module.DEPLOY, **kwargs),
+    )

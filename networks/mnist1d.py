@@ -23,8 +23,9 @@ rates of 300 and 20 Hz per unit activation (layer 1's activations are about
 values scaled by 4 and 12 before they are sent to the chip.
 """
 
+import sys
+
 from nengo_lmu import data as datasets
-from nengo_lmu import training
 
 import networks
 
@@ -59,25 +60,13 @@ def load_data():
 
 def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
     """Train in NengoDL (rate neurons) and save the parameters to ``path``."""
-    options = dict(DEFAULTS, **kwargs)
-    if epochs is not None:
-        options["epochs"] = epochs
-    model = training.build_model(config(seed), target="dl")
-    result = training.fit(model, load_data(), verbose=verbose, **options)
-    path = path or networks.params_path(NAME)
-    training.save_params(model, path)
-    result["path"] = path
-    return result
+    return networks.train_task(
+        sys.modules[__name__], load_data(), path, epochs, seed, verbose, **kwargs
+    )
 
 
 def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
     """Evaluate saved parameters on the first ``n`` test sequences."""
-    kwargs = dict(DEPLOY, **kwargs)
-    return training.evaluate(
-        path or networks.params_path(NAME),
-        load_data(),
-        backend,
-        n=n,
-        steps_per_element=steps_per_element,
-        **kwargs,
+    return networks.evaluate_task(
+        sys.modules[__name__], load_data(), backend, n, steps_per_element, path, **kwargs
     )

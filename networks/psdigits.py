@@ -13,8 +13,9 @@ sequences with rate neurons).  Evaluate with ``nengo-lmu evaluate psdigits
 --backend dl-rate`` (or ``dl``, ``nengo``, ``loihi``).
 """
 
+import sys
+
 from nengo_lmu import data as datasets
-from nengo_lmu import training
 
 import networks
 
@@ -45,24 +46,14 @@ def load_data():
 
 
 def train(path=None, epochs=None, seed=0, verbose=1, **kwargs):
-    options = dict(DEFAULTS, **kwargs)
-    if epochs is not None:
-        options["epochs"] = epochs
-    model = training.build_model(config(seed), target="dl")
-    result = training.fit(model, load_data(), verbose=verbose, **options)
-    path = path or networks.params_path(NAME)
-    training.save_params(model, path)
-    result["path"] = path
-    return result
+    """Train in NengoDL (rate neurons) and save the parameters to ``path``."""
+    return networks.train_task(
+        sys.modules[__name__], load_data(), path, epochs, seed, verbose, **kwargs
+    )
 
 
 def evaluate(backend="dl-rate", n=None, steps_per_element=None, path=None, **kwargs):
-    kwargs = dict(DEPLOY, **kwargs)
-    return training.evaluate(
-        path or networks.params_path(NAME),
-        load_data(),
-        backend,
-        n=n,
-        steps_per_element=steps_per_element,
-        **kwargs,
+    """Evaluate saved parameters on the first ``n`` test sequences."""
+    return networks.evaluate_task(
+        sys.modules[__name__], load_data(), backend, n, steps_per_element, path, **kwargs
     )

@@ -10,8 +10,9 @@ are committed for it.  The network is the keras-lmu psMNIST example's: order
 ``nengo-lmu train psmnist --mnist-path mnist.npz --epochs 10``
 """
 
+import sys
+
 from nengo_lmu import data as datasets
-from nengo_lmu import training
 
 import networks
 
@@ -42,27 +43,19 @@ def load_data(mnist_path=None):
 
 
 def train(path=None, epochs=None, seed=0, verbose=1, mnist_path=None, **kwargs):
-    options = dict(DEFAULTS, **kwargs)
-    if epochs is not None:
-        options["epochs"] = epochs
-    model = training.build_model(config(seed), target="dl")
-    result = training.fit(model, load_data(mnist_path), verbose=verbose, **options)
-    path = path or networks.params_path(NAME)
-    training.save_params(model, path)
-    result["path"] = path
-    return result
+    """Train in NengoDL (rate neurons) on MNIST from ``mnist_path`` (or the loader)."""
+    return networks.train_task(
+        sys.modules[__name__], load_data(mnist_path), path, epochs, seed, verbose,
+        **kwargs,
+    )
 
 
 def evaluate(
     backend="dl-rate", n=None, steps_per_element=None, path=None, mnist_path=None,
     **kwargs,
 ):
-    kwargs = dict(DEPLOY, **kwargs)
-    return training.evaluate(
-        path or networks.params_path(NAME),
-        load_data(mnist_path),
-        backend,
-        n=n,
-        steps_per_element=steps_per_element,
-        **kwargs,
+    """Evaluate saved parameters on the first ``n`` test sequences."""
+    return networks.evaluate_task(
+        sys.modules[__name__], load_data(mnist_path), backend, n, steps_per_element,
+        path, **kwargs,
     )
