@@ -154,16 +154,8 @@ def build_lmu_network(model, network, *args, backend, delegate, **kwargs):
     whichever simulator builds it, and refuses a simulator step it was not
     built for.
     """
-    if not np.isclose(model.dt, network.dt, rtol=1e-9, atol=0):
-        raise BuildError(
-            f"{network} was built for dt={network.dt} but the simulator runs "
-            f"dt={model.dt}; build it with dt={model.dt} or run the simulator "
-            f"with dt={network.dt}"
-        )
-    for ens in network.all_ensembles:
-        reason = unsupported_neuron_type(ens.neuron_type, backend)
-        if reason is not None:
-            raise BuildError(f"{ens}: {reason}")
+    check_dt(network, network.dt, model.dt)
+    check_neuron_types(network, backend)
     network.configure_for(backend)
     with warnings.catch_warnings():
         for message in EXPECTED_WARNINGS.get(backend, ()):
@@ -230,6 +222,16 @@ class _ImportHook(importlib.abc.MetaPathFinder):
         return spec
 
 
+def check_dt(network, built_for, runs):
+    """Refuse to run ``network``, mapped for step ``built_for``, at step ``runs``."""
+    if not np.isclose(runs, built_for, rtol=1e-9, atol=0):
+        raise BuildError(
+            f"{network} was built for dt={built_for} but the simulator runs "
+            f"dt={runs}; build it with dt={runs} or run the simulator with "
+            f"dt={built_for}"
+        )
+
+
 def declared_dt(network):
     """The ``dt`` declared by LMU networks inside ``network`` (None if none)."""
     dts = {
@@ -274,13 +276,9 @@ def Simulator(network, backend="nengo", dt=None, **kwargs):
     built_for = declared_dt(network)
     if dt is None:
         dt = built_for or 0.001
-    elif built_for is not None and not np.isclose(dt, built_for, rtol=1e-9, atol=0):
+    elif built_for is not None:
         # refused here too: a failed NengoDL build leaves nengo's precision changed
-        raise BuildError(
-            f"{network} holds LMU networks built for dt={built_for} but the "
-            f"simulator would run dt={dt}; build them with dt={dt} or run the "
-            f"simulator with dt={built_for}"
-        )
+        check_dt(network, built_for, dt)
     module = import_backend(backend)
     check_neuron_types(network, backend)
     return module.Simulator(network, dt=dt, **kwargs)

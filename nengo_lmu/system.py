@@ -6,7 +6,6 @@ Pure numpy / scipy; nothing here knows about neurons or simulators.
 import numbers
 
 import numpy as np
-import scipy.linalg
 import scipy.signal
 from nengo.exceptions import ValidationError
 from scipy.special import eval_legendre
@@ -189,31 +188,3 @@ def ideal_memory(u, order, theta, dt, method="zoh"):
         state = state @ Ad.T + u[k][:, None] * bd
         out[k] = state
     return out
-
-
-def state_covariance(A, B, input_bandwidth, input_rms, n_points=512):
-    """Stationary covariance of ``m`` driven by band-limited white noise.
-
-    For an input with flat power spectrum up to ``input_bandwidth`` Hz and the
-    given rms, ``Sigma = int H(jw) S_u H(jw)^* dw``, ``H(s) = (sI - A)^-1 B``,
-    integrated over the band (trapezoidal rule on ``n_points``).  For the
-    white-noise limit this is the Lyapunov solution ``A S + S A^T + B B^T q = 0``.
-    """
-    A = np.asarray(A, dtype=float)
-    B = np.asarray(B, dtype=float).reshape(A.shape[0], -1)
-    freqs = np.linspace(0, input_bandwidth, n_points)
-    identity = np.eye(A.shape[0])
-    responses = np.stack(
-        [np.linalg.solve(2j * np.pi * f * identity - A, B)[:, 0] for f in freqs]
-    )
-    power = np.real(responses[:, :, None] * responses[:, None, :].conj())
-    # two-sided spectrum of density rms^2 / (2 * bandwidth) over [-bw, bw]
-    covariance = np.trapz(power, freqs, axis=0) * input_rms**2 / input_bandwidth
-    return covariance
-
-
-def lyapunov_covariance(A, B, noise_density=1.0):
-    """Stationary covariance for white-noise input: ``A S + S A^T = -q B B^T``."""
-    A = np.asarray(A, dtype=float)
-    B = np.asarray(B, dtype=float).reshape(A.shape[0], -1)
-    return scipy.linalg.solve_continuous_lyapunov(A, -noise_density * B @ B.T)

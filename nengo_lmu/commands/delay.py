@@ -6,7 +6,6 @@ after ``--learn-fraction`` of the run, and the held-out error measured on the
 rest (both signals lowpassed at 10 ms, as the public nengo-loihi example does).
 """
 
-import sys
 import time
 
 import nengo
