@@ -13,13 +13,15 @@ Timings are ratios within one run: the machines are shared and noisy.
 """
 
 import argparse
+import contextlib
 import itertools
 import warnings
+from unittest import mock
 
 import nengo
 import numpy as np
 
-from nengo_lmu import cli
+from nengo_lmu import cli, simulators
 from nengo_lmu.evaluation import PublicExampleMemory, run_memory
 
 CONFIG = {"order": 6, "theta": 1.0, "freq": 1.0, "rms": 0.3, "sim_time": 10.0}
@@ -65,11 +67,34 @@ def run(backend, name, seed=0, config=CONFIG, **kwargs):
     return row(name, backend, result)
 
 
-def loihi_levers(solver_weights):
-    """The Loihi-specific levers: neuron-to-neuron weights."""
-    if solver_weights:
-        return {}
-    return {"solver": nengo.solvers.LstsqL2(weights=False, reg=0.01)}
+# the Loihi-specific levers: LMUMemory arguments, or a patch of the backend
+# knowledge in nengo_lmu.simulators, that revert each one
+LOIHI_LEVERS = {
+    "neuron-to-neuron weights (decode neurons instead)": (
+        {"solver": nengo.solvers.LstsqL2(weights=False, reg=0.01)},
+        None,
+    ),
+    "Loihi's quantized decay (exp(-dt/tau) instead)": (
+        {},
+        lambda: mock.patch.object(
+            simulators,
+            "synapse_decay",
+            lambda tau, dt, target="nengo": ORIGINAL_DECAY(tau, dt, "nengo"),
+        ),
+    ),
+    "input filtered once, by the chip (twice instead)": (
+        {},
+        lambda: mock.patch.object(
+            simulators, "input_synapse", lambda synapse, target: synapse
+        ),
+    ),
+}
+ORIGINAL_DECAY = simulators.synapse_decay
+
+
+def run_reverted(backend, name, kwargs, patch):
+    with patch() if patch is not None else contextlib.nullcontext():
+        return run(backend, "  without: " + name, **kwargs)
 
 
 def comparison(backends, levers):
@@ -82,13 +107,8 @@ def comparison(backends, levers):
         for name, revert in LEVERS.items():
             rows.append(run(backend, "  without: " + name, **revert))
         if backend == "loihi":
-            rows.append(
-                run(
-                    backend,
-                    "  without: neuron-to-neuron weights (decode neurons)",
-                    **loihi_levers(False),
-                )
-            )
+            for name, (kwargs, patch) in LOIHI_LEVERS.items():
+                rows.append(run_reverted(backend, name, kwargs, patch))
     rows = [r for r in rows if r is not None]
     print()
     cli.print_table(rows, title="Window NRMSE, order 6, theta 1 s, 1 Hz rms 0.3, 10 s")
@@ -153,12 +173,17 @@ def sweep_neuron_types():
 
 def sweep(backends, counts, plot):
     floor = run_memory("nengo", neuron_type=None, **CONFIG)["window_nrmse"]
-    rows = []
+    rows, not_run = [], []
     for name, (neuron_type, runs_on) in sweep_neuron_types().items():
-        for backend in (b for b in backends if b in runs_on):
+        for backend in backends:
+            if backend not in runs_on:
+                not_run.append(f"{name} on {backend}: not a {backend} neuron type")
+                continue
             for n in counts:
                 result = run(backend, f"{name} n={n}", n_neurons=n, neuron_type=neuron_type)
-                if result is not None:
+                if result is None:
+                    not_run.append(f"{name} on {backend} with {n} neurons: cannot build")
+                else:
                     rows.append(dict(result, neuron_type=name, n_neurons=n))
     slopes = {}
     for name, backend in {(r["neuron_type"], r["backend"]) for r in rows}:
@@ -170,9 +195,17 @@ def sweep(backends, counts, plot):
         [{"curve": k, "slope": v} for k, v in sorted(slopes.items())],
         title=f"log-log slope of window NRMSE vs neurons (ideal floor {floor:.4f})",
     )
+    for line in not_run:
+        print("  not run:", line)
     if plot:
         plot_sweep(rows, slopes, floor, plot)
-    return {"benchmark": "memory_sweep", "floor": floor, "slopes": slopes, "rows": rows}
+    return {
+        "benchmark": "memory_sweep",
+        "floor": floor,
+        "slopes": slopes,
+        "rows": rows,
+        "not_run": not_run,
+    }
 
 
 def plot_sweep(rows, slopes, floor, filename):

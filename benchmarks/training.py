@@ -12,17 +12,13 @@ accuracy in <= 1.5x its time.
 """
 
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from nengo_lmu import cli  # noqa: E402
-from nengo_lmu import data as datasets  # noqa: E402
-from nengo_lmu import training  # noqa: E402
+from nengo_lmu import cli
+from nengo_lmu import data as datasets
+from nengo_lmu import training
 
 TASKS = {"mnist1d": (datasets.mnist1d, 40), "psdigits": (datasets.psdigits, 64)}
 
@@ -58,14 +54,16 @@ def train_keras_lmu(data, seq_len, order, units, epochs, batch_size, lr, seed):
 
 
 def train_ours(data, seq_len, order, units, epochs, batch_size, lr, seed):
+    # the architecture of keras-lmu's LMU(hidden_cell=SimpleRNNCell): a hidden
+    # recurrence, no input-to-hidden, the class read from the last element
     config = {
         "input_d": 1,
         "seq_len": seq_len,
-        "pooling": "mean",
+        "pooling": "last",
         "seed": seed,
         "layers": [
             dict(memory_d=1, order=order, theta=seq_len, hidden_units=units,
-                 output_d=10, input_to_hidden=True),
+                 output_d=10, hidden_to_hidden=True),
         ],
     }
     model = training.build_model(config, target="dl")

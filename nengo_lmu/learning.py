@@ -256,27 +256,6 @@ class WindowTarget(nengo.Process):
 
 
 # ---------------------------------------------------------------------------
-# Backend-specific knowledge (belongs in nengo_lmu/simulators.py)
-# ---------------------------------------------------------------------------
-
-#: Factor by which each backend's PES is slower than nengo's for the same
-#: nominal learning rate (measured; see `PESReadout`).
-PES_BACKEND_GAIN = {"nengo": 1.0, "dl": 1.0, "loihi": 1.0}
-
-#: nengo-loihi sends PES errors to the chip as ``round(error * pes_error_scale)``
-#: clipped to [-127, 127] with ``Model.pes_error_scale = 100`` by default;
-#: `PESReadout` sends its error normalized to [-1, 1], so errors up to 1.27
-#: times the expected range pass unclipped at a resolution of 1 % of it.
-LOIHI_PES_ERROR_SCALE = 100.0
-
-
-def pes_backend_gain(target):
-    """How much to scale a nengo PES rate so that ``target`` learns as fast."""
-    simulators.check_backend(target, attr="target")
-    return PES_BACKEND_GAIN[target]
-
-
-# ---------------------------------------------------------------------------
 # The learned readout
 # ---------------------------------------------------------------------------
 
@@ -578,7 +557,7 @@ class PESReadout(nengo.Network):
     def pes_rates(self):
         """The nengo PES ``learning_rate`` of each learned connection."""
         rng = np.random.RandomState(0)
-        gain = pes_backend_gain(self.target_backend)
+        gain = simulators.pes_backend_gain(self.target_backend)
         rates = []
         for ens in self.pre_ensembles:
             a2 = mean_square_rate(ens, self._pre_points(ens), rng)

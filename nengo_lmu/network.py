@@ -415,12 +415,25 @@ class LMUNetwork(nengo.Network):
         value = np.broadcast_to(conn.transform.init, conn.transform.shape)
         return np.array(value) / self._scales[name]
 
-    def _hidden_type(self, spiking):
+    def _hidden_type(self, spiking, target=None):
         if not spiking:
             nt = self.hidden_neuron_type
         else:
-            nt = spiking_neuron_type(self.hidden_neuron_type, self.target)
+            nt = spiking_neuron_type(self.hidden_neuron_type, target or self.target)
         return _copy_neuron_type(nt, type(nt), amplitude=nt.amplitude / self.rate_scale)
+
+    def use_loihi_neurons(self):
+        """Give the hidden state nengo-loihi's Loihi neuron types, whatever
+        the target.
+
+        For Loihi-aware training in NengoDL: it trains spiking neurons through
+        their rate curves, and those of the Loihi types (from nengo-extras)
+        are Loihi's quantized rates, ``1 / ceil(1 / (J dt))`` spikes per step,
+        at this network's ``rate_scale``.  Running it on Loihi later needs no
+        change: the parameters are the same.
+        """
+        self.hidden.neuron_type = self._hidden_type(True, target="loihi")
+        self._spiking = True
 
     @property
     def spiking(self):

@@ -135,6 +135,68 @@ def check_neuron_types(network, backend):
             raise BuildError(f"{ens}: {reason}")
 
 
+#: Factor by which each backend's PES is slower than nengo's for the same
+#: nominal learning rate (measured: 1 everywhere once `.PESReadout` normalizes
+#: its error, see below).
+PES_BACKEND_GAIN = {"nengo": 1.0, "dl": 1.0, "loihi": 1.0}
+
+#: nengo-loihi sends PES errors to the chip as ``round(error * pes_error_scale)``
+#: clipped to [-127, 127] with ``Model.pes_error_scale = 100`` by default;
+#: `.PESReadout` sends its error normalized to [-1, 1], so errors up to 1.27
+#: times the expected range pass unclipped at a resolution of 1 % of it.
+LOIHI_PES_ERROR_SCALE = 100.0
+
+
+def pes_backend_gain(target):
+    """How much to scale a nengo PES rate so that ``target`` learns as fast."""
+    check_backend(target, attr="target")
+    return PES_BACKEND_GAIN[target]
+
+
+def probe_data(sim, probe):
+    """``sim.data[probe]`` as (steps, dims); NengoDL adds a leading batch axis."""
+    data = np.asarray(sim.data[probe])
+    return data[0] if data.ndim == 3 else data
+
+def install_loihi_training():
+    """Let NengoDL train nengo-loihi's ``LoihiSpikingRectifiedLinear`` neurons
+    through Loihi's own rate curve.
+
+    A Loihi rectified-linear neuron fires whenever its voltage passes 1 and
+    then resets to 0, so with input ``J`` it spikes every ``ceil(1 / (J dt))``
+    steps.  Training uses that quantized rate forward and the rectified-linear
+    slope backward (a straight-through estimator); inference spikes as the
+    chip does.  nengo-loihi would take this builder from nengo-extras 0.5, whose
+    version does not match NengoDL 3.6's batched signals.
+    """
+    nengo_dl = import_backend("dl")
+    nengo_loihi = import_backend("loihi")
+    import tensorflow as tf
+
+    base = nengo_dl.neuron_builders.SpikingRectifiedLinearBuilder
+
+    class LoihiRectifiedLinearBuilder(base):
+        def step(self, J, dt, voltage):
+            voltage = tf.nn.relu(voltage + J * dt)
+            spiked = voltage > 1
+            out = tf.cast(spiked, J.dtype) * self.alpha
+            return out, tf.where(spiked, tf.zeros_like(voltage), voltage)
+
+        def training_step(self, J, dt, **state):
+            amplitude = 1.0 if self.amplitude is None else self.amplitude
+            current = tf.nn.relu(J)
+            # steps between spikes; inputs too weak to spike in 1e9 steps count as 0
+            steps = tf.math.ceil(1.0 / (tf.maximum(current, 1e-9 / dt) * dt))
+            quantized = tf.where(
+                current > 0, 1.0 / (steps * dt), tf.zeros_like(current)
+            )
+            return amplitude * (current + tf.stop_gradient(quantized - current))
+
+    impl = nengo_dl.neuron_builders.SimNeuronsBuilder.TF_NEURON_IMPL
+    nengo_loihi.neurons.install_dl_builders()  # so that it does not replace ours
+    impl[nengo_loihi.neurons.LoihiSpikingRectifiedLinear] = LoihiRectifiedLinearBuilder
+
+
 # what nengo-loihi says about an LMU network that is built as intended: its
 # blocks filter host inputs with the recurrent synapse (see `input_synapse`),
 # and its neurons start at zero voltage
@@ -157,10 +219,72 @@ def build_lmu_network(model, network, *args, backend, delegate, **kwargs):
     check_dt(network, network.dt, model.dt)
     check_neuron_types(network, backend)
     network.configure_for(backend)
+    if backend == "loihi":
+        check_loihi_axons(network)
     with warnings.catch_warnings():
         for message in EXPECTED_WARNINGS.get(backend, ()):
             warnings.filterwarnings("ignore", message=message)
         return delegate(model, network, *args, **kwargs)
+
+
+#: Axons into or out of one Loihi core (nengo-loihi's limit).
+LOIHI_MAX_AXONS = 4096
+
+
+def check_loihi_axons(network):
+    """Refuse, before a long build, a memory too large for Loihi's cores.
+
+    With neuron-to-neuron recurrent weights each memory ensemble receives an
+    axon from every neuron of its memory (``n_neurons * order`` of them).
+    """
+    solver = getattr(network, "solver", None) or recurrent_solver("loihi")
+    if getattr(network, "neuron_type", None) is None or not solver.weights:
+        return
+    axons = network.n_neurons * network.order
+    if axons > LOIHI_MAX_AXONS:
+        raise BuildError(
+            f"{network} needs {axons} axons into each memory ensemble "
+            f"(n_neurons={network.n_neurons} x order={network.order}) but a Loihi "
+            f"core has {LOIHI_MAX_AXONS}; use n_neurons <= "
+            f"{LOIHI_MAX_AXONS // network.order}"
+        )
+
+
+def loihi_build_advice(network, error):
+    """Explain, for LMU networks, the nengo-loihi build errors they can meet.
+
+    None when ``error`` is not one of them.
+
+    - "Could not find appropriate weight exponent": Loihi stores each
+      connection's weights as 8-bit mantissas sharing one exponent.  A decoded
+      connection goes through decode neurons whose weights are the decoders
+      times the transform; when a recurrent transform entry of the memory is
+      small next to the decoders, no exponent fits.  Neuron-to-neuron weights
+      (the default `recurrent_solver` on Loihi) fold the transform into full
+      weight matrices that do fit.
+    - "axons (N) exceeded max (4096)": with neuron-to-neuron weights every
+      memory neuron has an axon to every memory ensemble (and every ensemble
+      receives from every neuron), so ``n_neurons * order`` must stay within a
+      Loihi core's 4096 axons.
+    """
+    message = str(error)
+    if "weight exponent" in message:
+        return (
+            f"nengo-loihi cannot represent the weights of {network}: {message}. "
+            "A decoded recurrent connection (a solver with weights=False) has "
+            "transform entries too small for the 8-bit weights that share one "
+            "exponent on Loihi. Use neuron-to-neuron weights: leave solver=None "
+            "(nengo.solvers.LstsqL2(weights=True, reg=0.01) on Loihi) or pass a "
+            "solver with weights=True."
+        )
+    if "axons" in message and "exceeded max" in message:
+        return (
+            f"{network} does not fit Loihi's cores: {message}. With "
+            "neuron-to-neuron recurrent weights each memory neuron needs an "
+            "axon per memory ensemble, so n_neurons * order must stay within "
+            "4096 per memory; use fewer neurons per dimension."
+        )
+    return None
 
 
 def register_builders(network_class):
@@ -281,4 +405,11 @@ def Simulator(network, backend="nengo", dt=None, **kwargs):
         check_dt(network, built_for, dt)
     module = import_backend(backend)
     check_neuron_types(network, backend)
-    return module.Simulator(network, dt=dt, **kwargs)
+    try:
+        return module.Simulator(network, dt=dt, **kwargs)
+    except BuildError as error:
+        # nengo-loihi finds these after building, when it maps blocks to cores
+        advice = loihi_build_advice(network, error) if backend == "loihi" else None
+        if advice is None:
+            raise
+        raise BuildError(advice) from error

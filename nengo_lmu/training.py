@@ -12,8 +12,10 @@ element with exactly the memory that the unheld one has (the zero-order-hold
 discretization is exact for held inputs).
 
 The output is pooled over time: ``"mean"`` (classification from the mean of
-the readout over the whole sequence, robust to spike noise) or ``"none"``
-(one output per element, for regression).
+the readout over the whole sequence, robust to spike noise), ``"last"`` (from
+the readout of the last element, averaged over its steps, as keras-lmu's
+``return_sequences=False``) or ``"none"`` (one output per element, for
+regression).
 """
 
 import json
@@ -41,6 +43,7 @@ LAYER_KEYS = (
     "input_to_hidden",
     "hidden_to_hidden",
 )
+POOLINGS = ("mean", "last", "none")
 # a spiking run with fewer steps per element than this is warned about
 MIN_SPIKING_STEPS = 4
 # sequences run side by side in one nengo-loihi emulator (it cannot reset)
@@ -57,13 +60,14 @@ def build_model(
     rate_scale=None,
     synapse=None,
     host_scale=None,
+    loihi_neurons=False,
 ):
     """Build the model described by ``config``.
 
     Parameters
     ----------
     config : dict
-        ``input_d``, ``seq_len`` (elements), ``pooling`` ("mean" or "none"),
+        ``input_d``, ``seq_len`` (elements), ``pooling`` ("mean", "last" or "none"),
         ``hidden_neuron_type`` ("relu" or "lif"), ``rate_scale`` and
         ``layers``: a list of dicts of `.LMUNetwork` arguments (``theta`` in
         elements; the last layer's ``output_d`` is the model's output).
@@ -86,6 +90,11 @@ def build_model(
         For ``target="loihi"``: the `.LMUNetwork` ``host_scale`` of every
         layer (or of each layer): the largest host value (input, memory)
         sent to the chip without saturating.
+    loihi_neurons : bool
+        Give the hidden states nengo-loihi's Loihi neuron types (see
+        `.LMUNetwork.use_loihi_neurons`): for Loihi-aware training in
+        NengoDL, which then trains through Loihi's quantized rate curves at
+        ``rate_scale``.
 
     Returns
     -------
@@ -127,9 +136,14 @@ def build_model(
                 dt=dt,
                 target=target,
                 label=f"layer{i}",
-                seed=None if model.seed is None else model.seed + i,
+                # not the parent's seed: nengo would give the layer's objects the
+                # same seeds as the parent's, and NengoDL takes a connection
+                # whose seed is a probe's for that probe's (and never trains it)
+                seed=None if model.seed is None else model.seed + 1 + i,
                 **options,
             )
+            if loihi_neurons:
+                lmu.use_loihi_neurons()
             nengo.Connection(pre, lmu.input, synapse=synapse if i > 0 else None)
             model.layers.append(lmu)
             pre, pre_d = lmu.output, lmu.output_d
@@ -145,6 +159,7 @@ def build_model(
         rate_scale=rate_scale,
         synapse=synapse,
         host_scale=host_scale,
+        loihi_neurons=loihi_neurons,
     )
     return model
 
@@ -153,9 +168,10 @@ def check_config(config):
     for key in ("input_d", "seq_len", "layers"):
         if key not in config:
             raise ValidationError(f"model config needs {key!r}", attr="config")
-    if config.get("pooling", "mean") not in ("mean", "none"):
+    if config.get("pooling", "mean") not in POOLINGS:
         raise ValidationError(
-            f"pooling must be 'mean' or 'none' (got {config['pooling']!r})",
+            f"pooling must be one of {', '.join(map(repr, POOLINGS))} "
+            f"(got {config['pooling']!r})",
             attr="pooling",
         )
     return config
@@ -201,6 +217,8 @@ def check_inputs(model, x):
 def _configure_dl(model):
     """Freeze the memories (their A, B are the LMU, not parameters)."""
     nengo_dl = simulators.import_backend("dl")
+    if getattr(model, "build_args", {}).get("loihi_neurons"):
+        simulators.install_loihi_training()
     if not getattr(model, "_dl_configured", False):
         with model:
             nengo_dl.configure_settings(trainable=None, stateful=False)
@@ -211,12 +229,15 @@ def _configure_dl(model):
     return nengo_dl
 
 
-def _pooled_loss(pooling, classification):
+def _pooled_loss(pooling, classification, steps):
     import tensorflow as tf
 
     def loss(y_true, y_pred):
         if pooling == "mean":
             y_pred = tf.reduce_mean(y_pred, axis=1)
+            y_true = y_true[:, -1]
+        elif pooling == "last":
+            y_pred = tf.reduce_mean(y_pred[:, -steps:], axis=1)
             y_true = y_true[:, -1]
         if classification:
             return tf.keras.losses.sparse_categorical_crossentropy(
@@ -281,7 +302,7 @@ def fit(
     ) as sim:
         sim.compile(
             optimizer=tf.optimizers.Adam(learning_rate),
-            loss={model.probe: _pooled_loss(pooling, classification)},
+            loss={model.probe: _pooled_loss(pooling, classification, steps)},
         )
         kwargs = {}
         if validation and "x_test" in data:
@@ -489,8 +510,11 @@ def score(model, outputs, y):
     """Accuracy of pooled outputs against labels, or NRMSE for regression."""
     y = np.asarray(y)
     if np.issubdtype(y.dtype, np.integer):
-        if model.config_dict.get("pooling", "mean") == "mean":
+        pooling = model.config_dict.get("pooling", "mean")
+        if pooling == "mean":
             logits = outputs.mean(axis=1)
+        elif pooling == "last":
+            logits = outputs[:, -model.steps_per_element :].mean(axis=1)
         else:
             logits = outputs[:, -1]
         return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}

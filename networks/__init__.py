@@ -19,25 +19,55 @@ def task(name):
     return importlib.import_module(f"networks.{name}")
 
 
-def params_path(name):
-    """Where task ``name``'s trained parameters are committed."""
+def params_path(name, backend=None):
+    """Where task ``name``'s trained parameters are committed.
+
+    For ``backend="loihi"``, the Loihi-aware ones (``{name}_loihi.npz``, see
+    `train_task`) where they exist.
+    """
+    if backend == "loihi":
+        loihi = os.path.join(PARAMS_DIR, f"{name}_loihi.npz")
+        if os.path.exists(loihi):
+            return loihi
     return os.path.join(PARAMS_DIR, f"{name}.npz")
 
 
-def train_task(module, data, path=None, epochs=None, seed=0, verbose=1, **kwargs):
+def train_task(
+    module,
+    data,
+    path=None,
+    epochs=None,
+    seed=0,
+    verbose=1,
+    loihi_aware=False,
+    init=None,
+    **kwargs,
+):
     """Train ``module``'s network in NengoDL on ``data`` and save its parameters.
 
     ``kwargs`` override the task's ``DEFAULTS`` (epochs, batch size, learning
-    rate); the parameters go to ``path`` (default: `params_path`).
+    rate).  With ``loihi_aware``, the hidden neurons train through Loihi's
+    quantized rate curves at the task's deployment ``rate_scale`` (see
+    `.LMUNetwork.use_loihi_neurons`), usually starting from ``init`` (a saved
+    ``.npz``, e.g. the rate-trained parameters).  The parameters go to
+    ``path`` (default: `params_path`, ``{name}_loihi.npz`` when Loihi-aware).
     """
     from nengo_lmu import training
 
     options = dict(module.DEFAULTS, **kwargs)
     if epochs is not None:
         options["epochs"] = epochs
-    model = training.build_model(module.config(seed), target="dl")
+    build = {"target": "dl"}
+    if loihi_aware:
+        build.update(
+            rate_scale=module.DEPLOY.get("rate_scale"), loihi_neurons=True
+        )
+    model = training.build_model(module.config(seed), **build)
+    if init is not None:
+        training.load_params(model, init)
     result = training.fit(model, data, verbose=verbose, **options)
-    path = path or params_path(module.NAME)
+    suffix = "_loihi" if loihi_aware else ""
+    path = path or os.path.join(PARAMS_DIR, f"{module.NAME}{suffix}.npz")
     training.save_params(model, path)
     result["path"] = path
     return result
@@ -52,7 +82,7 @@ def evaluate_task(module, data, backend, n=None, steps_per_element=None, path=No
     from nengo_lmu import training
 
     return training.evaluate(
-        path or params_path(module.NAME),
+        path or params_path(module.NAME, backend),
         data,
         backend,
         n=n,

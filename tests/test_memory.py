@@ -142,6 +142,29 @@ def test_poisson_refused_on_loihi():
         nengo_lmu.Simulator(model, backend="loihi")
 
 
+@requires_loihi
+def test_weight_exponent_failure_explained():
+    """A decoded recurrence that Loihi's weights cannot hold gets an explanation;
+    the default neuron-to-neuron weights build."""
+    with nengo.Network(seed=0) as model:
+        nengo_lmu.LMUMemory(4, 2.0, solver=nengo.solvers.LstsqL2(weights=False))
+    with pytest.raises(BuildError, match=r"weight exponent.*weights=True"):
+        nengo_lmu.Simulator(model, backend="loihi")
+    with nengo.Network(seed=0) as model:
+        nengo_lmu.LMUMemory(4, 2.0)
+    with nengo_lmu.Simulator(model, backend="loihi", progress_bar=False) as sim:
+        sim.run_steps(2)
+    assert sim.n_steps == 2
+
+
+@requires_loihi
+def test_memory_too_large_for_loihi_cores_refused():
+    with nengo.Network(seed=0) as model:
+        nengo_lmu.LMUMemory(6, 1.0, n_neurons=800, target="loihi")
+    with pytest.raises(BuildError, match=r"4800 axons.*n_neurons <= 682"):
+        nengo_lmu.Simulator(model, backend="loihi")
+
+
 def test_unknown_backend():
     with pytest.raises(ValidationError, match="backend.*nengo, dl, loihi"):
         nengo_lmu.Simulator(dt_model(0.001), backend="brian")

@@ -1,9 +1,10 @@
+import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import training
-from tests.conftest import requires_dl
+from tests.conftest import requires_dl, requires_loihi
 
 
 def tiny_config(order=3, seq_len=6):
@@ -36,10 +37,41 @@ def test_save_then_load_reproduces_rate_outputs_exactly(rng, tmp_path):
     loaded = training.load_model(path)
     after = training.predict(loaded, data["x_test"], "dl-rate", batch_size=10)
     assert np.array_equal(before, after)
-    # training changed the parameters
+    # training changed every parameter (NengoDL trains only the connections
+    # that it does not take for a probe's)
     fresh = training.get_params(training.build_model(tiny_config()))
     trained = training.get_params(model)
-    assert not np.allclose(fresh["layer0/W_m"], trained["layer0/W_m"])
+    for name in ("e_x", "W_m", "W_x", "W_o", "b_o", "b_h"):
+        assert not np.allclose(fresh[f"layer0/{name}"], trained[f"layer0/{name}"]), name
+
+
+@requires_dl
+@requires_loihi
+def test_loihi_aware_training_uses_loihi_rates(rng, allclose):
+    """With Loihi neurons, NengoDL trains through Loihi's quantized rates:
+    the outputs differ from the rate network's with the same parameters, and
+    training from those parameters moves them."""
+    import nengo_loihi
+
+    data = tiny_data(rng)
+    rate = training.build_model(tiny_config(), rate_scale=300.0)
+    params = training.get_params(rate)
+    loihi = training.build_model(tiny_config(), rate_scale=300.0, loihi_neurons=True)
+    assert isinstance(
+        loihi.layers[0].hidden.neuron_type,
+        nengo_loihi.neurons.LoihiSpikingRectifiedLinear,
+    )
+    training.load_params(loihi, params)
+    training.fit(loihi, data, epochs=1, batch_size=10, verbose=0)
+    trained = training.get_params(loihi)
+    assert not np.allclose(params["layer0/W_o"], trained["layer0/W_o"])
+    # same parameters, but the Loihi rate curve J -> 1 / ceil(1 / (J dt))
+    hidden = loihi.layers[0].hidden
+    rates = hidden.neuron_type.rates(np.linspace(0.1, 1, 10), 300.0, 0.0)
+    ideal = nengo.RectifiedLinear(amplitude=1 / 300).rates(
+        np.linspace(0.1, 1, 10), 300.0, 0.0
+    )
+    assert np.all(rates <= ideal + 1e-9) and not allclose(rates, ideal)
 
 
 def test_load_refuses_a_differently_shaped_network(tmp_path):

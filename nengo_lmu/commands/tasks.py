@@ -1,6 +1,5 @@
 """``nengo-lmu train TASK`` and ``nengo-lmu evaluate TASK``: the task networks."""
 
-import os
 import time
 
 from nengo_lmu import cli
@@ -10,12 +9,7 @@ BACKENDS = ("dl-rate", "dl", "nengo", "loihi")
 
 
 def _task(name):
-    import sys
-
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    if root not in sys.path:  # the networks/ package beside nengo_lmu
-        sys.path.insert(0, root)
-    import networks
+    import networks  # installed beside nengo_lmu (setup.cfg's packages)
 
     return networks.task(name)
 
@@ -34,6 +28,16 @@ def add_command(subparsers):
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="where to save the .npz")
     train.add_argument("--mnist-path", default=None, help="psmnist: local mnist.npz")
+    train.add_argument(
+        "--loihi-aware",
+        action="store_true",
+        help="train through Loihi's quantized neuron rates (for the loihi "
+        "backend; saved to networks/params/TASK_loihi.npz, which `evaluate "
+        "--backend loihi` then uses)",
+    )
+    train.add_argument(
+        "--init", default=None, help="start from these parameters (a .npz)"
+    )
     train.set_defaults(run=run_train)
 
     evaluate = subparsers.add_parser(
@@ -95,6 +99,8 @@ def run_train(args):
         epochs=args.epochs,
         seed=args.seed,
         verbose=2,
+        loihi_aware=args.loihi_aware,
+        init=args.init,
         **options,
         **_data_kwargs(args),
     )
