@@ -41,6 +41,15 @@ LEVERS = {
 }
 
 
+def for_backend(revert, backend):
+    """A lever's reverting arguments for ``backend``: on Loihi a solver keeps
+    the neuron-to-neuron weights (reverting those is a lever of its own)."""
+    solver = revert.get("solver")
+    if backend == "loihi" and solver is not None and not solver.weights:
+        revert = dict(revert, solver=nengo.solvers.LstsqL2(weights=True, reg=solver.reg))
+    return revert
+
+
 def row(name, backend, result):
     return {
         "config": name,
@@ -93,8 +102,21 @@ ORIGINAL_DECAY = simulators.synapse_decay
 
 
 def run_reverted(backend, name, kwargs, patch):
+    name = "  without: " + name
     with patch() if patch is not None else contextlib.nullcontext():
-        return run(backend, "  without: " + name, **kwargs)
+        return run(backend, name, **kwargs) or unbuildable(name, backend)
+
+
+def unbuildable(name, backend):
+    """A table row for a configuration that the simulator cannot build."""
+    return {
+        "config": name,
+        "backend": backend,
+        "window_nrmse": "cannot build",
+        "mean_rate_hz": None,
+        "spikes_per_s": None,
+        "wall_s": None,
+    }
 
 
 def comparison(backends, levers):
@@ -105,7 +127,7 @@ def comparison(backends, levers):
         if not levers:
             continue
         for name, revert in LEVERS.items():
-            rows.append(run(backend, "  without: " + name, **revert))
+            rows.append(run_reverted(backend, name, for_backend(revert, backend), None))
         if backend == "loihi":
             for name, (kwargs, patch) in LOIHI_LEVERS.items():
                 rows.append(run_reverted(backend, name, kwargs, patch))
@@ -125,11 +147,9 @@ def comparison(backends, levers):
     return figures
 
 
-def grid(backends, seeds, orders=(4, 8, 12), thetas=(0.2, 1.0, 2.0)):
+def grid(backends, seeds, orders=(4, 8, 12), thetas=(0.2, 1.0, 2.0), bands=(0.5, 1.0)):
     rows = []
-    for order, theta, band, seed in itertools.product(
-        orders, thetas, (0.5, 1.0), seeds
-    ):
+    for order, theta, band, seed in itertools.product(orders, thetas, bands, seeds):
         config = dict(CONFIG, order=order, theta=theta, freq=band / theta)
         for backend in backends:
             name = f"order {order} theta {theta} freq {band}/theta seed {seed}"
@@ -226,6 +246,15 @@ def plot_sweep(rows, slopes, floor, filename):
             label=f"{curve} (slope {slope:.2f})",
         )
     ax.axhline(floor, color="k", linestyle=":", label="ideal memory (floor)")
+    counts = np.array(sorted({r["n_neurons"] for r in rows}), dtype=float)
+    start = min(r["window_nrmse"] for r in rows if r["n_neurons"] == counts[0])
+    ax.loglog(
+        counts,
+        start * np.sqrt(counts[0] / counts),
+        color="0.5",
+        linestyle="-.",
+        label="1 / sqrt(n) (the paper's prediction)",
+    )
     ax.set_xlabel("neurons per memory dimension")
     ax.set_ylabel("window NRMSE")
     ax.legend(fontsize="small")
@@ -242,6 +271,9 @@ def main(argv=None):
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--orders", default="4,8,12", help="grid orders")
     parser.add_argument("--thetas", default="0.2,1,2", help="grid windows (s)")
+    parser.add_argument(
+        "--bands", default="0.5,1", help="grid input bandwidths (cycles per window)"
+    )
     parser.add_argument("--sweep", action="store_true", help="error vs neurons")
     parser.add_argument("--counts", default="25,50,100,200,400,800")
     parser.add_argument("--plot", metavar="PNG", help="sweep plot")
@@ -254,6 +286,7 @@ def main(argv=None):
             [int(s) for s in args.seeds.split(",")],
             [int(o) for o in args.orders.split(",")],
             [float(t) for t in args.thetas.split(",")],
+            [float(b) for b in args.bands.split(",")],
         )
     elif args.sweep:
         counts = [int(c) for c in args.counts.split(",")]

@@ -53,6 +53,8 @@ def print_table(rows, title=None):
 
 
 def format_cell(value):
+    if value is None:
+        return "-"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

@@ -147,3 +147,20 @@ def test_committed_mnist1d_params_on_dl_rate(capsys):
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["task"] == "mnist1d" and figures["n"] == 1000
     assert figures["accuracy"] >= 0.92
+
+
+@requires_dl
+def test_committed_loihi_aware_params(capsys):
+    """The Loihi backend evaluates the Loihi-aware parameters, which keep the
+    rate network's accuracy."""
+    import json
+
+    import networks
+    from nengo_lmu import cli
+
+    path = networks.params_path("mnist1d", "loihi")
+    assert path.endswith("mnist1d_loihi.npz")
+    assert networks.params_path("mnist1d", "nengo").endswith("mnist1d.npz")
+    assert cli.main(["evaluate", "mnist1d", "--backend", "dl-rate", "--params", path]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["accuracy"] >= 0.92
