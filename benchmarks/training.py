@@ -1,10 +1,14 @@
 """Train our NengoDL LMU and keras-lmu 0.9.0's LMU layer side by side.
 
-Same task (MNIST-1D by default, or psdigits), split, order, units, optimizer
-(Adam) and epochs, in one run.  Prints a table and a JSON line with each
-test accuracy, each training wall time and the ratio ours / keras-lmu.
+Same task (MNIST-1D by default, or psdigits), split, architecture (one LMU
+layer, a SimpleRNN-like hidden recurrence, the class read from the last
+element), order, units, optimizer (Adam), batch size and epochs, in one run,
+for each seed.  Ours is then also run spiking (NengoDL, each element held for
+10 steps).  Prints a table and a JSON line with each test accuracy, each
+training wall time and the ratio ours / keras-lmu (of the summed times).
 
-    python benchmarks/training.py --epochs 30 --order 32 --units 128
+    python benchmarks/training.py --seeds 0,1,2
+    python benchmarks/training.py --task psdigits --seeds 0,1,2
 
 DESIGN.md's reference: keras-lmu reached 83.1 % on MNIST-1D in 143 s (order
 32, 128 SimpleRNN units, 30 epochs, Adam 3e-3).  Targets: ours >= keras-lmu's
@@ -12,7 +16,10 @@ accuracy in <= 1.5x its time.
 """
 
 import argparse
+import os
+import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -27,7 +34,7 @@ def train_keras_lmu(data, seq_len, order, units, epochs, batch_size, lr, seed):
     import keras_lmu
     import tensorflow as tf
 
-    tf.random.set_seed(seed)
+    tf.keras.utils.set_random_seed(seed)
     model = tf.keras.Sequential(
         [
             tf.keras.layers.InputLayer((seq_len, 1)),
@@ -49,11 +56,17 @@ def train_keras_lmu(data, seq_len, order, units, epochs, batch_size, lr, seed):
     model.fit(data["x"], data["y"], batch_size=batch_size, epochs=epochs, verbose=0)
     wall = time.perf_counter() - start
     _, accuracy = model.evaluate(data["x_test"], data["y_test"], verbose=0)
-    return {"model": "keras-lmu 0.9.0", "accuracy": float(accuracy), "train_s": wall,
-            "parameters": model.count_params()}
+    return {
+        "model": "keras-lmu 0.9.0",
+        "seed": seed,
+        "accuracy": float(accuracy),
+        "spiking_accuracy": None,
+        "train_s": wall,
+        "parameters": model.count_params(),
+    }
 
 
-def train_ours(data, seq_len, order, units, epochs, batch_size, lr, seed):
+def train_ours(data, seq_len, order, units, epochs, batch_size, lr, seed, rate_scale):
     # the architecture of keras-lmu's LMU(hidden_cell=SimpleRNNCell): a hidden
     # recurrence, no input-to-hidden, the class read from the last element
     config = {
@@ -73,8 +86,18 @@ def train_ours(data, seq_len, order, units, epochs, batch_size, lr, seed):
     outputs = training.predict(model, data["x_test"], "dl-rate")
     accuracy = training.score(model, outputs, data["y_test"])["accuracy"]
     n_params = sum(np.size(v) for v in training.get_params(model).values())
-    return {"model": "nengo-lmu (NengoDL)", "accuracy": accuracy,
-            "train_s": result["wall_s"], "parameters": int(n_params)}
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "params.npz")
+        training.save_params(model, path)
+        spiking = training.evaluate(path, data, "dl", rate_scale=rate_scale)
+    return {
+        "model": "nengo-lmu (NengoDL)",
+        "seed": seed,
+        "accuracy": accuracy,
+        "spiking_accuracy": spiking["accuracy"],
+        "train_s": result["wall_s"],
+        "parameters": int(n_params),
+    }
 
 
 def main(argv=None):
@@ -85,26 +108,48 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0", help="comma-separated seeds")
+    parser.add_argument(
+        "--rate-scale",
+        type=float,
+        default=100.0,
+        help="spiking evaluation of ours: firing rate (Hz) per unit activation",
+    )
     args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="No GPU support detected")
     load, seq_len = TASKS[args.task]
     data = load()
-    common = (data, seq_len, args.order, args.units, args.epochs, args.batch_size,
-              args.learning_rate, args.seed)
-    rows = [train_keras_lmu(*common), train_ours(*common)]
-    ratio = rows[1]["train_s"] / rows[0]["train_s"]
+    rows = []
+    for seed in [int(s) for s in args.seeds.split(",")]:
+        common = (data, seq_len, args.order, args.units, args.epochs,
+                  args.batch_size, args.learning_rate, seed)
+        rows.append(train_keras_lmu(*common))
+        rows.append(train_ours(*common, rate_scale=args.rate_scale))
+        print(f"seed {seed}: keras-lmu {rows[-2]['accuracy']:.3f} in "
+              f"{rows[-2]['train_s']:.0f} s, ours {rows[-1]['accuracy']:.3f} "
+              f"(spiking {rows[-1]['spiking_accuracy']:.3f}) in "
+              f"{rows[-1]['train_s']:.0f} s", flush=True)
+    keras_rows, our_rows = rows[0::2], rows[1::2]
+
+    def mean(rows, key):
+        return float(np.mean([r[key] for r in rows]))
+
     cli.print_table(rows, title=f"{args.task}: order {args.order}, {args.units} "
-                    f"units, {args.epochs} epochs, Adam {args.learning_rate}")
+                    f"units, {args.epochs} epochs, Adam {args.learning_rate}, "
+                    f"batch {args.batch_size}")
     cli.print_json({
         "task": args.task,
         "epochs": args.epochs,
-        "keras_lmu_accuracy": rows[0]["accuracy"],
-        "ours_accuracy": rows[1]["accuracy"],
-        "keras_lmu_train_s": rows[0]["train_s"],
-        "ours_train_s": rows[1]["train_s"],
-        "time_ratio": ratio,
+        "seeds": [r["seed"] for r in our_rows],
+        "keras_lmu_accuracy": mean(keras_rows, "accuracy"),
+        "ours_accuracy": mean(our_rows, "accuracy"),
+        "ours_spiking_accuracy": mean(our_rows, "spiking_accuracy"),
+        "keras_lmu_train_s": mean(keras_rows, "train_s"),
+        "ours_train_s": mean(our_rows, "train_s"),
+        "time_ratio": mean(our_rows, "train_s") / mean(keras_rows, "train_s"),
     })
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     main()

@@ -8,6 +8,7 @@ one with an ``add_command(subparsers)`` function listed in `COMMAND_MODULES`.
 import argparse
 import importlib
 import json
+import os
 import sys
 
 import nengo
@@ -77,6 +78,8 @@ def build_parser():
 
 
 def main(argv=None):
+    # TensorFlow's C++ log lines (NengoDL) would bury the tables
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -215,13 +215,25 @@ def check_inputs(model, x):
 
 
 def _configure_dl(model):
-    """Freeze the memories (their A, B are the LMU, not parameters)."""
+    """Freeze the memories (their A, B are the LMU, not parameters) and plan
+    NengoDL's graph without merging operators.
+
+    An LMU layer is a handful of small operators per step: NengoDL's default
+    planner merges them into gathers and scatters that cost more than they
+    save (on MNIST-1D's order-32, 128-unit layer, an epoch takes 2.5 s
+    unmerged against 9 s merged, and the graph builds in a fraction of the
+    time).
+    """
     nengo_dl = simulators.import_backend("dl")
     if getattr(model, "build_args", {}).get("loihi_neurons"):
         simulators.install_loihi_training()
     if not getattr(model, "_dl_configured", False):
         with model:
-            nengo_dl.configure_settings(trainable=None, stateful=False)
+            nengo_dl.configure_settings(
+                trainable=None,
+                stateful=False,
+                planner=nengo_dl.graph_optimizer.noop_planner,
+            )
         for lmu in model.layers:
             for conn in lmu.memory.all_connections:
                 model.config[conn].trainable = False
@@ -518,8 +530,11 @@ def score(model, outputs, y):
         else:
             logits = outputs[:, -1]
         return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
+    # each element's prediction is its output averaged over the steps it is
+    # held (what training fits; spiking outputs need the average)
     steps = model.steps_per_element
-    predicted = outputs[:, steps - 1 :: steps]  # the end of every element
+    n, n_steps, size_out = outputs.shape
+    predicted = outputs.reshape(n, n_steps // steps, steps, size_out).mean(axis=2)
     error = np.sqrt(np.mean((predicted - y) ** 2))
     return {"nrmse": float(error / np.sqrt(np.mean(y**2)))}
 
