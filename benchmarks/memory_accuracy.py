@@ -8,6 +8,7 @@ default with that lever reverted), and prints a table and a JSON line.
     python benchmarks/memory_accuracy.py              # the comparison (~3 min)
     python benchmarks/memory_accuracy.py --grid       # orders x thetas x bands x seeds
     python benchmarks/memory_accuracy.py --sweep --plot sweep.png   # error vs neurons
+    python benchmarks/memory_accuracy.py --stability  # the defaults over 100 s
 
 Timings are ratios within one run: the machines are shared and noisy.
 """
@@ -22,7 +23,13 @@ import nengo
 import numpy as np
 
 from nengo_lmu import cli, simulators
-from nengo_lmu.evaluation import PublicExampleMemory, run_memory
+from nengo_lmu.evaluation import (
+    EVAL_SYNAPSE,
+    PublicExampleMemory,
+    run_memory,
+    window_errors,
+)
+from nengo_lmu.system import ideal_memory
 
 CONFIG = {"order": 6, "theta": 1.0, "freq": 1.0, "rms": 0.3, "sim_time": 10.0}
 
@@ -180,6 +187,34 @@ def grid(backends, seeds, orders=(4, 8, 12), thetas=(0.2, 1.0, 2.0), bands=(0.5,
     }
 
 
+def stability(backends, sim_time=100.0, spans=((2, 12), (45, 55), (90, 100))):
+    """The default memory over a long run: window NRMSE over each span of
+    seconds, and the largest decoded state against the ideal memory's."""
+    rows = []
+    config = dict(CONFIG, sim_time=sim_time)
+    order, theta, dt = config["order"], config["theta"], 0.001
+    for backend in backends:
+        result = run_memory(backend, seed=0, **config)
+        u, window = result["data"]["u"], result["data"]["window"]
+        row = {"backend": backend}
+        for start, stop in spans:
+            end = int(round(stop / dt))
+            errors = window_errors(u[:end], window[:end], theta, dt, discard=start)
+            row[f"nrmse {start}-{stop} s"] = float(np.mean(errors))
+        row["whole run"] = result["window_nrmse"]
+        state = EVAL_SYNAPSE.filt(result["data"]["state"], dt=dt, y0=0)
+        ideal = EVAL_SYNAPSE.filt(ideal_memory(u, order, theta, dt)[:, 0], dt=dt, y0=0)
+        row["max |state| / ideal max"] = float(
+            np.max(np.abs(state).max(axis=0) / np.abs(ideal).max(axis=0))
+        )
+        row["wall_s"] = result["wall_s"]
+        print(f"  {backend}: {row}", flush=True)
+        rows.append(row)
+    print()
+    cli.print_table(rows, title=f"Window NRMSE over a {sim_time:g} s run")
+    return {"benchmark": "memory_stability", "sim_time": sim_time, "rows": rows}
+
+
 def sweep_neuron_types():
     import nengo_loihi
 
@@ -275,6 +310,9 @@ def main(argv=None):
         "--bands", default="0.5,1", help="grid input bandwidths (cycles per window)"
     )
     parser.add_argument("--sweep", action="store_true", help="error vs neurons")
+    parser.add_argument(
+        "--stability", action="store_true", help="the defaults over a 100 s run"
+    )
     parser.add_argument("--counts", default="25,50,100,200,400,800")
     parser.add_argument("--plot", metavar="PNG", help="sweep plot")
     args = parser.parse_args(argv)
@@ -288,6 +326,8 @@ def main(argv=None):
             [float(t) for t in args.thetas.split(",")],
             [float(b) for b in args.bands.split(",")],
         )
+    elif args.stability:
+        figures = stability(backends)
     elif args.sweep:
         counts = [int(c) for c in args.counts.split(",")]
         figures = sweep(backends, counts, args.plot)
