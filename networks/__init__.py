@@ -73,14 +73,24 @@ def train_task(
     return result
 
 
+def deploy_steps(module, backend):
+    """The steps per element the task deploys with on ``backend`` (None: the
+    evaluation's default), from its optional ``STEPS_PER_ELEMENT`` dict."""
+    return getattr(module, "STEPS_PER_ELEMENT", {}).get(backend)
+
+
 def evaluate_task(module, data, backend, n=None, steps_per_element=None, path=None,
                   **kwargs):
     """Evaluate ``module``'s saved parameters on the first ``n`` test sequences.
 
-    ``kwargs`` override the task's ``DEPLOY`` settings for spiking runs.
+    ``kwargs`` override the task's ``DEPLOY`` settings for spiking runs;
+    ``steps_per_element`` defaults to the task's for ``backend``
+    (`deploy_steps`).
     """
     from nengo_lmu import training
 
+    if steps_per_element is None:
+        steps_per_element = deploy_steps(module, backend)
     return training.evaluate(
         path or params_path(module.NAME, backend),
         data,

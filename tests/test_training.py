@@ -164,3 +164,34 @@ def test_committed_loihi_aware_params(capsys):
     assert cli.main(["evaluate", "mnist1d", "--backend", "dl-rate", "--params", path]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["accuracy"] >= 0.92
+
+
+def test_tasks_deploy_with_their_steps_per_element(monkeypatch):
+    """mnist1d holds each element for 20 steps on Loihi unless told otherwise."""
+    import networks
+    from networks import mnist1d
+
+    calls = []
+    monkeypatch.setattr(
+        training, "evaluate", lambda *args, **kwargs: calls.append(kwargs)
+    )
+    data = {"x_test": np.zeros((1, 40, 1)), "y_test": np.zeros(1, dtype=int)}
+    networks.evaluate_task(mnist1d, data, "loihi")
+    networks.evaluate_task(mnist1d, data, "nengo")
+    networks.evaluate_task(mnist1d, data, "loihi", steps_per_element=5)
+    assert [c["steps_per_element"] for c in calls] == [20, None, 5]
+    assert calls[0]["host_scale"] == mnist1d.DEPLOY["host_scale"]
+
+
+def test_regression_scores_the_mean_of_each_held_element():
+    """A spiking output is scored by its mean over each element's steps."""
+    model = training.build_model(
+        dict(tiny_config(), pooling="none"), steps_per_element=4
+    )
+    y = np.array([[[1.0], [-2.0]]])
+    # spikes-like outputs: zeros with one large value per element
+    outputs = np.zeros((1, 8, 1))
+    outputs[0, 1], outputs[0, 6] = 4.0, -8.0
+    assert training.score(model, outputs, y) == {"nrmse": 0.0}
+    outputs[0, 6] = -4.0  # predicts -1 for -2
+    assert np.isclose(training.score(model, outputs, y)["nrmse"], np.sqrt(0.5 / 2.5))

@@ -56,7 +56,8 @@ def add_command(subparsers):
         type=int,
         default=None,
         help="simulator steps each element is held (default 1 for dl-rate, "
-        "10 for spiking backends)",
+        "10 for spiking backends unless the task deploys with more, e.g. "
+        "mnist1d: 20 on loihi)",
     )
     evaluate.add_argument(
         "--rate-scale",
