@@ -4,8 +4,12 @@ Same task (MNIST-1D by default, or psdigits), split, architecture (one LMU
 layer, a SimpleRNN-like hidden recurrence, the class read from the last
 element), order, units, optimizer (Adam), batch size and epochs, in one run,
 for each seed.  Ours is then also run spiking (NengoDL, each element held for
-10 steps).  Prints a table and a JSON line with each test accuracy, each
-training wall time and the ratio ours / keras-lmu (of the summed times).
+10 steps): keras-lmu's hidden-to-hidden recurrence then runs every step
+instead of once per element, so this column shows what that architecture
+loses when deployed (the task networks in ``networks/`` stack LMU layers
+without it and keep their accuracy spiking).  Prints a table and a JSON
+line with each test accuracy, each training wall time and the ratio ours /
+keras-lmu (of the mean times).
 
     python benchmarks/training.py --seeds 0,1,2
     python benchmarks/training.py --task psdigits --seeds 0,1,2

@@ -113,6 +113,7 @@ def build_model(
     """
     config = check_config(config)
     steps = check_steps(steps_per_element)
+    check_held_recurrence(config, steps)
     neuron_type = NEURON_TYPES[config.get("hidden_neuron_type", "relu")]()
     if rate_scale is None:
         rate_scale = config.get("rate_scale", 1.0)
@@ -175,6 +176,25 @@ def check_config(config):
             attr="pooling",
         )
     return config
+
+
+def check_held_recurrence(config, steps):
+    """Warn where holding elements changes what a layer computes.
+
+    The memory is exact for held inputs, but a hidden-to-hidden recurrence
+    ``h_t = f(W_h h_{t-1} + ...)`` trained once per element runs once per
+    simulator step when each element is held for ``steps`` steps.
+    """
+    layers = [i for i, layer in enumerate(config["layers"])
+              if layer.get("hidden_to_hidden")]
+    if steps > 1 and layers:
+        warnings.warn(
+            f"layers {layers} have hidden_to_hidden=True: held for {steps} steps "
+            f"per element, their hidden recurrence runs {steps} times per element "
+            "instead of once, and the network computes something other than "
+            "what it was trained for; deploy networks without it (stack layers "
+            "instead) or evaluate with steps_per_element=1"
+        )
 
 
 def check_steps(steps_per_element):

@@ -9,8 +9,9 @@ The committed parameters ``networks/params/mnist1d.npz`` were made with::
 
     nengo-lmu train mnist1d --epochs 40 --seed 0
 
-(NengoDL 3.6.0 / TensorFlow 2.12.1 on CPU, 665 s; 93.3 % on the 1000 test
-sequences with rate neurons).  Evaluate them with::
+(NengoDL 3.6.0 / TensorFlow 2.12.1 on a shared 2-core CPU, 694 s; 93.0 % on
+the 1000 test sequences with rate neurons, 91.7 % spiking in NengoDL and on
+`nengo.Simulator`).  Evaluate them with::
 
     nengo-lmu evaluate mnist1d --backend dl-rate
     nengo-lmu evaluate mnist1d --backend dl
@@ -23,9 +24,10 @@ through Loihi's quantized neuron rates (``rate_scale`` as in `DEPLOY`)::
 
     nengo-lmu train mnist1d --loihi-aware --init networks/params/mnist1d.npz --epochs 5
 
-(149 s; 93.1 % with rate neurons; on the emulator over the first 200 test
-sequences 92.0 % holding each element for 20 steps, 88.0 % for 10 steps,
-where the rate-trained parameters give 80.0 % at 10 steps).
+(179 s; 94.4 % with rate neurons; 90.5 % on the emulator over the first 200
+test sequences, holding each element for 20 steps; with an earlier training
+of the same network, 10 steps gave 88.0 % and the rate-trained parameters
+80.0 %).
 
 Spiking runs hold each element for 10 steps of 1 ms (20 on Loihi, see
 `STEPS_PER_ELEMENT`) and use `DEPLOY`: hidden rates of 300 and 20 Hz per
@@ -46,7 +48,7 @@ DEFAULTS = {"epochs": 40, "batch_size": 100, "learning_rate": 3e-3}
 DEPLOY = {"rate_scale": [300.0, 20.0], "synapse": 0.005, "host_scale": [4.0, 12.0]}
 # the emulator's host-to-chip spike encoding of the inputs and memories (and
 # its 8-bit weights) need longer per element to average out: 92.0 % at 20
-# steps against 88.0 % at 10 (first 200 test sequences)
+# steps against 88.0 % at 10 (first 200 test sequences, an earlier training)
 STEPS_PER_ELEMENT = {"loihi": 20}
 
 

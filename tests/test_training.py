@@ -1,3 +1,5 @@
+import warnings
+
 import nengo
 import numpy as np
 import pytest
@@ -123,6 +125,18 @@ def test_too_few_spiking_steps_warns_with_the_figure():
         training.check_spiking_steps(2, "nengo")
 
 
+def test_held_hidden_recurrence_warns():
+    """A hidden-to-hidden recurrence would run once per step, not per element."""
+    config = tiny_config()
+    config["layers"][0]["hidden_to_hidden"] = True
+    with pytest.warns(UserWarning, match="runs 10 times per element"):
+        training.check_held_recurrence(config, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        training.check_held_recurrence(config, 1)
+        training.check_held_recurrence(tiny_config(), 10)
+
+
 def test_cli_has_train_and_evaluate(capsys):
     from nengo_lmu import cli
 
@@ -164,6 +178,25 @@ def test_committed_loihi_aware_params(capsys):
     assert cli.main(["evaluate", "mnist1d", "--backend", "dl-rate", "--params", path]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["accuracy"] >= 0.92
+
+
+@requires_dl
+@pytest.mark.parametrize(
+    "task, metric, bound", [("psdigits", "accuracy", 0.89), ("mackey_glass", "nrmse", 0.08)]
+)
+def test_committed_task_params_on_dl_rate(task, metric, bound, capsys):
+    """The committed psdigits (89.5 %) and Mackey-Glass (0.074) parameters."""
+    import json
+
+    from nengo_lmu import cli
+
+    assert cli.main(["evaluate", task, "--backend", "dl-rate"]) == 0
+    figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert figures["task"] == task
+    if metric == "accuracy":
+        assert figures["accuracy"] >= bound
+    else:
+        assert figures["nrmse"] <= bound
 
 
 def test_tasks_deploy_with_their_steps_per_element(monkeypatch):
