@@ -7,6 +7,7 @@ when a backend that needs them is used.
 from nengo_lmu.version import version as __version__
 from nengo_lmu.system import discretize, legendre_readout, lmu_matrices
 from nengo_lmu.mapping import principle3
+from nengo_lmu.backends import Simulator
 from nengo_lmu.memory import LMUMemory
 from nengo_lmu.learning import (
     Delay,
@@ -17,7 +18,13 @@ from nengo_lmu.learning import (
     WindowMean,
 )
 from nengo_lmu.network import LMUNetwork
-from nengo_lmu.simulators import Simulator
+from nengo_lmu.stack import LMUStack
+
+# nengo's builder (nengo.Simulator, NengoDL) checks nengo-lmu's networks from
+# the start; nengo-loihi's as soon as it is imported and a network is made
+from nengo_lmu import backends as _backends
+
+_backends.register_imported()
 
 __all__ = [
     "Delay",
@@ -28,6 +35,7 @@ __all__ = [
     "WindowMean",
     "LMUMemory",
     "LMUNetwork",
+    "LMUStack",
     "Simulator",
     "discretize",
     "legendre_readout",

@@ -1,13 +1,13 @@
 """The ``nengo-lmu`` command.
 
-Each subcommand prints a readable table and, as its last line, one JSON object
-with its figures.  Subcommands live beside the code they run: a module adds
-one with an ``add_command(subparsers)`` function listed in `COMMAND_MODULES`.
+Each subcommand parses its arguments and calls the experiment that does the
+work (`nengo_lmu.experiments`); it prints a readable table and, as its last
+line, one JSON object with its figures.  A module adds a subcommand with an
+``add_command(subparsers)`` function listed in `COMMAND_MODULES`.
 """
 
 import argparse
 import importlib
-import json
 import os
 import sys
 
@@ -18,52 +18,6 @@ COMMAND_MODULES = (
     "nengo_lmu.commands.delay",
     "nengo_lmu.commands.tasks",
 )
-
-NEURON_TYPES = {
-    "lif": lambda: nengo.LIF(),
-    "spikingrelu": lambda: nengo.SpikingRectifiedLinear(),
-    "poissonlif": lambda: nengo.PoissonSpiking(nengo.LIFRate()),
-    "lifrate": lambda: nengo.LIFRate(),
-    "relu": lambda: nengo.RectifiedLinear(),
-    "loihilif": lambda: importlib.import_module("nengo_loihi").neurons.LoihiLIF(),
-    "loihirelu": lambda: importlib.import_module(
-        "nengo_loihi"
-    ).neurons.LoihiSpikingRectifiedLinear(),
-    "none": lambda: None,
-}
-
-
-def neuron_type(name):
-    """Build the neuron type named ``name`` (a key of `NEURON_TYPES`)."""
-    return NEURON_TYPES[name]()
-
-
-def print_table(rows, title=None):
-    """Print ``rows`` (a list of dicts with the same keys) as an aligned table."""
-    if title:
-        print(title)
-    if not rows:
-        return
-    keys = list(rows[0])
-    cells = [[format_cell(row.get(key)) for key in keys] for row in rows]
-    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-    print("  ".join(k.ljust(w) for k, w in zip(keys, widths)))
-    print("  ".join("-" * w for w in widths))
-    for line in cells:
-        print("  ".join(c.ljust(w) for c, w in zip(line, widths)))
-
-
-def format_cell(value):
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def print_json(figures):
-    """Print ``figures`` as the one-line JSON object that ends every command."""
-    print(json.dumps(figures, default=float))
 
 
 def build_parser():

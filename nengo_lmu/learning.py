@@ -18,9 +18,7 @@ import numbers
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import EnumParam, IntParam, NumberParam, Parameter
-
-from nengo_lmu import simulators
+from nengo.params import IntParam, NumberParam, Parameter
 
 # ---------------------------------------------------------------------------
 # Targets: functions of the input's window
@@ -33,7 +31,8 @@ class WindowFunction:
     ``function(window)`` receives ``window``, an array of shape
     ``(steps, size_in)`` holding the input from ``theta`` seconds ago
     (``window[0]``) to now (``window[-1]``), ``steps = round(theta/dt) + 1``,
-    and returns the target (a scalar or a 1-D array).
+    and returns the target (a scalar or a 1-D array).  Calling the target
+    itself takes the step too: ``target(window, dt)``.
 
     Parameters
     ----------
@@ -50,7 +49,7 @@ class WindowFunction:
     """
 
     def __init__(self, function, label=None):
-        if not callable(function):
+        if function is not None and not callable(function):
             raise ValidationError(
                 f"must be callable, a WindowFunction or one of "
                 f"{sorted(NAMED_TARGETS)} (got {function!r})",
@@ -59,7 +58,7 @@ class WindowFunction:
         self.function = function
         self.label = label or getattr(function, "__name__", "function")
 
-    def __call__(self, window):
+    def __call__(self, window, dt=None):
         return np.atleast_1d(np.asarray(self.function(window), dtype=float))
 
     def __repr__(self):
@@ -71,7 +70,7 @@ class WindowFunction:
     def size_out(self, size_in, theta, dt):
         """The target's dimensionality for inputs of ``size_in`` dimensions."""
         window = np.zeros((window_steps(theta, dt), size_in))
-        return self(window).size
+        return self(window, dt).size
 
     def make_step(self, size_in, theta, dt):
         """``step(u) -> target``: feed one input sample, get the target now."""
@@ -83,7 +82,7 @@ class WindowFunction:
             i = index[0]
             buffer[i] = u
             index[0] = (i + 1) % n
-            return self(np.concatenate([buffer[i + 1 :], buffer[: i + 1]]))
+            return self(np.concatenate([buffer[i + 1 :], buffer[: i + 1]]), dt)
 
         return step
 
@@ -98,8 +97,10 @@ class Delay(WindowFunction):
 
     Examples
     --------
-    >>> Delay(0.002)(np.array([[1.0], [2.0], [3.0], [4.0]]) )  # dt = 1 ms
+    >>> Delay(0.002)(np.array([[1.0], [2.0], [3.0], [4.0]]), dt=0.001)
     array([2.])
+    >>> Delay(0.002)(np.array([[1.0], [2.0], [3.0], [4.0]]), dt=0.002)
+    array([3.])
     """
 
     def __init__(self, delay):
@@ -109,10 +110,16 @@ class Delay(WindowFunction):
                 attr="delay",
             )
         self.delay = float(delay)
-        super().__init__(self._delayed, label=f"delay {self.delay:g} s")
+        super().__init__(None, label=f"delay {self.delay:g} s")
 
-    def _delayed(self, window, dt=0.001):
-        return window[-1 - int(round(self.delay / dt))]
+    def __call__(self, window, dt=None):
+        if dt is None:
+            raise ValidationError(
+                "a delay is a number of steps back only for a given step: call "
+                "it as delay(window, dt)",
+                attr="dt",
+            )
+        return np.atleast_1d(np.asarray(window)[-1 - int(round(self.delay / dt))])
 
     def check(self, theta, dt):
         if self.delay > theta + 1e-12:
@@ -272,7 +279,7 @@ class ZeroFunction:
 
 def _find_memory(network):
     memory = getattr(network, "memory", network)
-    for attr in ("input", "ensembles", "theta", "order", "size_in"):
+    for attr in ("input", "ensembles", "theta", "order", "size_in", "backend", "dt"):
         if not hasattr(memory, attr):
             raise ValidationError(
                 f"must be an LMUMemory or a network with a .memory (got {network!r})",
@@ -402,7 +409,6 @@ class PESReadout(nengo.Network):
     synapse = NumberParam("synapse", low=0)
     pre_synapse = NumberParam("pre_synapse", low=0, low_open=True)
     error_range = NumberParam("error_range", low=0, low_open=True, optional=True)
-    target_backend = EnumParam("target_backend", values=simulators.BACKENDS)
     decoders = Parameter("decoders", optional=True)
 
     def __init__(
@@ -428,10 +434,11 @@ class PESReadout(nengo.Network):
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.memory = _find_memory(memory)
         self.theta = self.memory.theta
-        self.dt = getattr(self.memory, "dt", 0.001)
-        self.target_backend = getattr(self.memory, "target", "nengo")
+        self.dt = self.memory.dt
         if isinstance(learning_rate, numbers.Real) and np.isnan(learning_rate):
-            raise ValidationError("must be a number >= 0 (got nan)", attr="learning_rate")
+            raise ValidationError(
+                "must be a number >= 0 (got nan)", attr="learning_rate"
+            )
         self.learning_rate = learning_rate
         self.n_neurons = n_neurons
         self.learn_start = learn_start
@@ -481,13 +488,18 @@ class PESReadout(nengo.Network):
                 label="error",
             )
             nengo.Connection(self.output, self.error[: self.size_out], synapse=None)
-            nengo.Connection(
-                self.ideal, self.error[self.size_out : -1], synapse=None
-            )
+            nengo.Connection(self.ideal, self.error[self.size_out : -1], synapse=None)
             nengo.Connection(self.stop_learning, self.error[-1], synapse=None)
             self.ensemble = None
             if self.n_neurons is None:
                 pres = list(self.memory.ensembles)
+                if not pres:
+                    raise ValidationError(
+                        "the exact memory has no neurons to learn from; give the "
+                        "readout its own ensemble (n_neurons=...) or use a spiking "
+                        "memory",
+                        attr="n_neurons",
+                    )
             else:
                 pres = [self._build_readout_ensemble()]
             self.pre_ensembles = pres
@@ -535,7 +547,9 @@ class PESReadout(nengo.Network):
             intercepts=self.intercepts,
             label="readout",
         )
-        solver = simulators.recurrent_solver(self.target_backend)
+        # the memory's recurrent solver: neuron-to-neuron weights where the
+        # memory needs them (Loihi)
+        solver = self.memory.backend.recurrent_solver(0.01)
         for k, ens in enumerate(memory.ensembles):
             nengo.Connection(
                 ens, self.ensemble[k], synapse=self.pre_synapse, solver=solver
@@ -557,13 +571,10 @@ class PESReadout(nengo.Network):
     def pes_rates(self):
         """The nengo PES ``learning_rate`` of each learned connection."""
         rng = np.random.RandomState(0)
-        gain = simulators.pes_backend_gain(self.target_backend)
         rates = []
         for ens in self.pre_ensembles:
             a2 = mean_square_rate(ens, self._pre_points(ens), rng)
-            rates.append(
-                self.learning_rate * gain / (len(self.pre_ensembles) * a2)
-            )
+            rates.append(self.learning_rate / (len(self.pre_ensembles) * a2))
         return rates
 
     def _build_learned(self, pres, decoders):
@@ -580,7 +591,9 @@ class PESReadout(nengo.Network):
         offset = 0
         for ens, rate in zip(pres, self.pes_rates()):
             if decoders is None:
-                solver = nengo.solvers.NoSolver(np.zeros((ens.n_neurons, self.size_out)))
+                solver = nengo.solvers.NoSolver(
+                    np.zeros((ens.n_neurons, self.size_out))
+                )
             else:
                 block = decoders[:, offset : offset + ens.n_neurons]
                 solver = nengo.solvers.NoSolver(block.T.copy())

@@ -2,16 +2,18 @@
 
 A recurrent connection through a lowpass synapse ``h(s) = 1 / (tau s + 1)``
 implements ``dx/dt = A x + B u`` when its transforms are the mapped
-``(A', B')`` returned here.
+``(A', B')`` returned here.  Pure mathematics: a simulator's digital lowpass is
+given by its per-step ``decay`` (which a backend supplies, e.g.
+``nengo_lmu.backends.get("loihi").synapse_decay(tau, dt)``).
 """
 
 import numbers
+import warnings
 
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import simulators
 from nengo_lmu.system import discretize
 
 
@@ -31,20 +33,27 @@ def synapse_tau(synapse, attr="synapse"):
             attr=attr,
         )
     if not np.isfinite(tau) or tau < 0:
-        raise ValidationError(f"time constant must be >= 0 (got {tau})", attr=attr)
+        raise ValidationError(
+            f"time constant must be a finite number >= 0 (got {tau})", attr=attr
+        )
     return tau
 
 
-def principle3(A, B, synapse, dt=None, target="nengo"):
+def lowpass_decay(tau, dt):
+    """``exp(-dt / tau)``: the decay of a zero-order-hold digital lowpass."""
+    return 0.0 if tau == 0 else float(np.exp(-dt / tau))
+
+
+def principle3(A, B, synapse, dt=None, decay=None, target=None):
     """Transforms that make a lowpass recurrence implement ``dx/dt = A x + B u``.
 
     Continuous (``dt=None``)::
 
         A' = tau A + I,   B' = tau B
 
-    Discrete, exact for the synapse the simulator really runs, a lowpass
-    ``y[k] = a y[k-1] + (1 - a) x[k]`` (``a = exp(-dt/tau)`` on nengo and
-    NengoDL; Loihi's 12-bit decay on ``target="loihi"``)::
+    Discrete, exact for the digital lowpass ``y[k] = a y[k-1] + (1 - a) x[k]``
+    that a simulator really runs (``a = decay``, by default
+    ``exp(-dt / tau)``, nengo's and NengoDL's)::
 
         (Ad, Bd) = zoh(A, B, dt),   A' = (Ad - a I) / (1 - a),   B' = Bd / (1 - a)
 
@@ -56,8 +65,12 @@ def principle3(A, B, synapse, dt=None, target="nengo"):
         The recurrent synapse (a float is its time constant in seconds).
     dt : float or None
         Simulator step; None maps the continuous-time equations.
-    target : {"nengo", "dl", "loihi"}
-        Which simulator's synapse to map for.
+    decay : float, optional
+        The per-step decay ``a`` of the simulator's lowpass; default
+        ``exp(-dt / tau)``.  A backend supplies its own, e.g.
+        ``nengo_lmu.backends.get("loihi").synapse_decay(tau, dt)``.
+    target : str, optional
+        Deprecated: pass ``decay`` (the backend's ``synapse_decay``).
 
     Returns
     -------
@@ -72,7 +85,6 @@ def principle3(A, B, synapse, dt=None, target="nengo"):
     array([[ 0.9, -0.1],
            [ 0.3,  0.7]])
     """
-    simulators.check_backend(target, attr="target")
     tau = synapse_tau(synapse)
     A = np.asarray(A, dtype=float)
     B = np.asarray(B, dtype=float).reshape(A.shape[0], -1)
@@ -83,6 +95,22 @@ def principle3(A, B, synapse, dt=None, target="nengo"):
                 "continuous principle 3 needs a synapse with tau > 0", attr="synapse"
             )
         return tau * A + identity, tau * B
-    decay = simulators.synapse_decay(tau, dt, target)
+    if not (isinstance(dt, numbers.Real) and np.isfinite(dt) and dt > 0):
+        raise ValidationError(f"must be a positive number (got {dt!r})", attr="dt")
+    if target is not None:
+        warnings.warn(
+            "principle3(target=...) is deprecated; pass decay="
+            "nengo_lmu.backends.get(target).synapse_decay(tau, dt)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from nengo_lmu import backends  # only on this deprecated path
+
+        decay = backends.get(target, attr="target").synapse_decay(tau, dt)
+    decay = lowpass_decay(tau, dt) if decay is None else float(decay)
+    if not 0 <= decay < 1:
+        raise ValidationError(
+            f"a lowpass's per-step decay lies in [0, 1) (got {decay})", attr="decay"
+        )
     Ad, Bd = discretize(A, B, dt, method="zoh")
     return (Ad - decay * identity) / (1 - decay), Bd / (1 - decay)

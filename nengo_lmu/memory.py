@@ -1,19 +1,17 @@
 """LMUMemory: the LMU's linear memory as a recurrent (spiking) Nengo network."""
 
+import functools
+import warnings
+
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import (
-    BoolParam,
-    EnumParam,
-    IntParam,
-    NumberParam,
-    Parameter,
-)
+from nengo.params import BoolParam, IntParam, NumberParam, Parameter
 
-from nengo_lmu import simulators
+from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.mapping import principle3, synapse_tau
 from nengo_lmu.system import (
+    check_order,
     check_theta,
     check_window_r,
     ideal_memory,
@@ -63,6 +61,7 @@ class InputStatistics:
         n_realizations=16,
         scale_floor=0.1,
     ):
+        self.process = process
         self.duration = max(20 * theta, getattr(process, "period", 0) or 0)
         self.seed = seed
         self.n_realizations = n_realizations
@@ -86,14 +85,22 @@ class InputStatistics:
         self.input_scale = 1.25 * np.maximum(peak, 1e-12)
 
 
-class LMUMemory(nengo.Network):
+class LMUMemory(MappedNetwork):
     """The Legendre Memory Unit's memory as a recurrent Nengo network.
 
     Implements ``theta dm/dt = A m + B u`` (one memory of ``order`` dimensions
     per input dimension) so that ``u(t - r theta) ~= legendre_readout(order, r)
     @ m(t)``.  Each memory dimension is an ensemble of ``n_neurons`` neurons,
     scaled so that it fills its radius for the expected input ``process``; the
-    recurrence is mapped with principle 3 for the synapse of ``target``.
+    recurrence is mapped with principle 3, exactly for the synapse that
+    ``backend``'s simulator runs at step ``dt``.
+
+    The network is mapped once, here, and the simulator builds it as it is:
+    a simulator with another step refuses it, and so does one whose synapse
+    or input path differ from ``backend``'s (nengo and NengoDL share theirs;
+    nengo-loihi's chip quantizes the decay and filters host inputs itself),
+    with a message naming the ``backend`` to build it with.  The exact memory
+    (``neuron_type=None``) runs on the host, the same everywhere.
 
     Parameters
     ----------
@@ -105,27 +112,42 @@ class LMUMemory(nengo.Network):
         Neurons per memory dimension.
     neuron_type : nengo.neurons.NeuronType or None
         Neurons of the memory ensembles; None builds the exact non-neural memory.
-    synapse : nengo.Lowpass or float
-        Recurrent synapse (a float is its time constant in seconds).
+    synapse : nengo.Lowpass or float, optional
+        Recurrent synapse (a float is its time constant in seconds); default
+        the backend's choice for ``neuron_type`` (see `summary`).
     dt : float
-        Simulator step the network is mapped for; a simulator with another step
-        refuses to build it.
+        Simulator step the network is mapped for.
     size_in : int
         Input dimensions; each gets its own memory.
     process : nengo.Process, optional
         The input the user expects, used to scale each memory dimension to its
         ensemble. Default: `.default_process` (white noise to ``1/theta`` Hz,
         rms 0.3).
-    target : {"nengo", "dl", "loihi"}
-        Simulator whose synapse the discrete mapping is exact for.
+    backend : {"nengo", "dl", "loihi"}
+        The simulator the mapping is exact for.
     discrete : bool
         Map with discrete (exact at ``dt``) rather than continuous principle 3.
-    max_rates, intercepts : nengo.dists.Distribution
-        Tuning of the memory neurons.
-    headroom : float
+    max_rates, intercepts : nengo.dists.Distribution, optional
+        Tuning of the memory neurons; default the backend's choice for
+        ``neuron_type``.
+    headroom : float, optional
         The radius of each ensemble in standard deviations of its state.
+    solver : nengo.solvers.Solver, optional
+        Solver of the recurrent connections; default the backend's
+        (``LstsqL2`` decoded on nengo, neuron-to-neuron weights on Loihi).
+    decay : float, optional
+        The per-step decay of the recurrent synapse that principle 3 maps
+        for; default the one the backend's simulator really applies (exact).
+        Another value maps deliberately for another synapse (to measure what
+        exactness is worth).
+    input_synapse : nengo.Lowpass, float or None, optional
+        The synapse on the input's connections to the neurons; default
+        (``"backend"``) the backend's choice (``synapse``, or None where the chip filters host
+        inputs itself).
     label, seed, add_to_container
         As for `nengo.Network`.
+    target : str, optional
+        Deprecated name of ``backend``.
 
     Attributes
     ----------
@@ -138,6 +160,8 @@ class LMUMemory(nengo.Network):
     ensembles : list of nengo.Ensemble
         The memory ensembles, ``ensembles[i * order + q]`` holding ``m_q`` of
         input dimension ``i`` (empty for the exact memory).
+    mapped_A, mapped_B : ndarray
+        The recurrent and input transforms of principle 3 (in LMU units).
 
     Examples
     --------
@@ -158,10 +182,8 @@ class LMUMemory(nengo.Network):
     theta = NumberParam("theta", low=0, low_open=True)
     n_neurons = IntParam("n_neurons", low=1)
     neuron_type = Parameter("neuron_type", optional=True)
-    dt = NumberParam("dt", low=0, low_open=True)
     size_in = IntParam("size_in", low=1)
     process = Parameter("process", optional=True)
-    target = EnumParam("target", values=simulators.BACKENDS)
     discrete = BoolParam("discrete")
     headroom = NumberParam("headroom", low=0, low_open=True)
 
@@ -171,60 +193,67 @@ class LMUMemory(nengo.Network):
         theta,
         n_neurons=100,
         neuron_type=nengo.SpikingRectifiedLinear(),
-        synapse=nengo.Lowpass(0.5),
+        synapse=None,
         dt=0.001,
         size_in=1,
         process=None,
-        target="nengo",
+        backend="nengo",
         discrete=True,
-        max_rates=nengo.dists.Uniform(120, 160),
-        intercepts=nengo.dists.Uniform(-0.3, 0.3),
-        headroom=3.0,
+        max_rates=None,
+        intercepts=None,
+        headroom=None,
         solver=None,
+        decay=None,
+        input_synapse="backend",
         label=None,
         seed=None,
         add_to_container=None,
+        target=None,
     ):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
-        self.order = order
-        self.theta = theta
-        self.dt = dt
-        check_theta(self.theta, dt=self.dt)
+        backend = deprecated_target(backend, target)
+        super().__init__(
+            backend, dt, label=label, seed=seed, add_to_container=add_to_container
+        )
+        self.order = check_order(order)
+        self.theta = check_theta(theta, dt=self.dt)
         self.n_neurons = n_neurons
-        self.neuron_type = self._check_neuron_type(neuron_type, target)
-        self.synapse = nengo.Lowpass(synapse_tau(synapse))
+        self.neuron_type = self._check_neuron_type(neuron_type)
         self.size_in = size_in
         self.process = process
-        self.target = target
         self.discrete = discrete
-        self.headroom = headroom
-        self.max_rates = max_rates
-        self.intercepts = intercepts
+        tuning = self.tuning = self._tuning()
+        self.synapse = nengo.Lowpass(
+            synapse_tau(tuning["synapse"] if synapse is None else synapse)
+        )
+        self.headroom = tuning["headroom"] if headroom is None else headroom
+        self.max_rates = tuning["max_rates"] if max_rates is None else max_rates
+        self.intercepts = tuning["intercepts"] if intercepts is None else intercepts
         self.solver = solver
         self.A, self.B = lmu_matrices(self.order, self.theta)
-        self.statistics = InputStatistics(
-            default_process(self.theta) if self.process is None else self.process,
-            self.order,
-            self.theta,
-            self.dt,
-            self.size_in,
-            seed=0 if seed is None else seed,
-            headroom=self.headroom,
+        self.decay = self._decay(self.mapped_backend) if decay is None else decay
+        self.input_synapse = (
+            self.backend.input_synapse(self.synapse)
+            if isinstance(input_synapse, str) and input_synapse == "backend"
+            else input_synapse
         )
-        self.scale = self.statistics.scale
+        self.mapped_A, self.mapped_B = principle3(
+            self.A,
+            self.B,
+            self.synapse,
+            dt=self.dt if self.discrete else None,
+            decay=self.decay,
+        )
         with self:
             self.input = nengo.Node(size_in=self.size_in, label="input")
             self.state = nengo.Node(size_in=self.size_in * self.order, label="state")
-            self._input_connections = []
-            self._recurrent_connections = []
             if self.neuron_type is None:
                 self._build_exact()
             else:
                 self._build_neural()
-        self.configure_for(self.target)
 
-    @staticmethod
-    def _check_neuron_type(neuron_type, target):
+    # --- construction -------------------------------------------------------
+
+    def _check_neuron_type(self, neuron_type):
         if neuron_type is not None and not isinstance(
             neuron_type, nengo.neurons.NeuronType
         ):
@@ -232,117 +261,154 @@ class LMUMemory(nengo.Network):
                 f"must be a nengo neuron type or None (got {neuron_type!r})",
                 attr="neuron_type",
             )
-        reason = simulators.unsupported_neuron_type(neuron_type, target)
+        reason = self.backend.unsupported(neuron_type)
         if reason is not None:
             raise ValidationError(reason, attr="neuron_type")
         return neuron_type
+
+    def _tuning(self):
+        if self.neuron_type is None:
+            return {
+                "max_rates": None,
+                "intercepts": None,
+                "synapse": 0.5,
+                "solver_reg": None,
+                "headroom": 3.0,
+                "reason": "the exact memory: no neurons to tune",
+            }
+        return self.backend.memory_tuning(self.neuron_type)
+
+    @property
+    def mapped_backend(self):
+        """The backend whose synapse the recurrence is mapped for: the exact
+        memory's nodes run on the host, with nengo's semantics, everywhere."""
+        from nengo_lmu import backends
+
+        return backends.host() if self.neuron_type is None else self.backend
+
+    def _decay(self, backend):
+        return backend.synapse_decay(self.synapse.tau, self.dt)
+
+    @functools.cached_property
+    def statistics(self):
+        """The `InputStatistics` of the expected input (computed on first use:
+        the exact memory never needs them)."""
+        return InputStatistics(
+            default_process(self.theta) if self.process is None else self.process,
+            self.order,
+            self.theta,
+            self.dt,
+            self.size_in,
+            seed=0 if self.seed is None else self.seed,
+            headroom=self.headroom,
+        )
+
+    @property
+    def scale(self):
+        """The value of each memory dimension that its ensemble represents as
+        1, ``(size_in, order)`` (ones for the exact memory)."""
+        if self.neuron_type is None:
+            return np.ones((self.size_in, self.order))
+        return self.statistics.scale
 
     def _build_exact(self):
         """Non-neural memory: a node filtered by the same synapse and mapping."""
         for i in range(self.size_in):
             rows = slice(i * self.order, (i + 1) * self.order)
-            # transforms are set by configure_for
-            feedforward = nengo.Connection(
+            nengo.Connection(
                 self.input[i],
                 self.state[rows],
-                transform=np.zeros((self.order, 1)),
+                transform=self.mapped_B,
                 synapse=self.synapse,
             )
-            recurrent = nengo.Connection(
+            nengo.Connection(
                 self.state[rows],
                 self.state[rows],
-                transform=np.zeros((self.order, self.order)),
+                transform=self.mapped_A,
                 synapse=self.synapse,
             )
-            self._input_connections.append((feedforward, i, None))
-            self._recurrent_connections.append((recurrent, i, None, None))
 
     def _build_neural(self):
         """One ensemble per memory dimension, each holding ``x_q = m_q / scale_q``.
 
-        The input drives the neurons directly (``J += gain e B'_q u / scale_q``):
-        a backend that sends host values to its neurons as spikes (Loihi) then
+        In ensemble units the recurrence is ``x' = (A' x scale) / scale``.  The
+        input drives the neurons directly (``J += gain e B'_q u / scale_q``): a
+        backend that sends host values to its neurons as spikes (Loihi) then
         encodes the one-dimensional ``u / input_scale`` rather than each
-        dimension's larger input current.  Transforms, synapses and solvers
-        that depend on the simulator are set by `.configure_for`.
+        dimension's larger input current.
         """
-        self._encoders = encoders = np.where(
-            np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0
-        )[:, None]
+        scale = self.scale
+        input_scale = self.statistics.input_scale
+        solver = self.solver or self.backend.recurrent_solver(self.tuning["solver_reg"])
+        self.encoders = np.where(np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0)[:, None]
         scaled_input = nengo.Node(size_in=self.size_in, label="scaled input")
         nengo.Connection(
-            self.input,
-            scaled_input,
-            transform=1 / self.statistics.input_scale,
-            synapse=None,
+            self.input, scaled_input, transform=1 / input_scale, synapse=None
         )
         for i in range(self.size_in):
+            recurrent = self.mapped_A * scale[i][None, :] / scale[i][:, None]
+            feedforward = self.mapped_B[:, 0] / scale[i] * input_scale[i]
             dims = []
             for q in range(self.order):
                 ens = nengo.Ensemble(
                     self.n_neurons,
                     1,
                     neuron_type=self.neuron_type,
-                    encoders=encoders,
+                    encoders=self.encoders,
                     max_rates=self.max_rates,
                     intercepts=self.intercepts,
                     label=f"m[{i}][{q}]",
                 )
-                feedforward = nengo.Connection(
-                    scaled_input[i], ens.neurons, transform=encoders
+                # nengo multiplies connections into neurons by their gains
+                nengo.Connection(
+                    scaled_input[i],
+                    ens.neurons,
+                    transform=self.encoders * feedforward[q],
+                    synapse=self.input_synapse,
                 )
-                self._input_connections.append((feedforward, i, q))
                 nengo.Connection(
                     ens,
                     self.state[i * self.order + q],
-                    transform=self.scale[i, q],
+                    transform=scale[i, q],
                     synapse=None,
                 )
                 dims.append(ens)
             for q_post, post in enumerate(dims):
                 for q_pre, pre in enumerate(dims):
-                    recurrent = nengo.Connection(pre, post, synapse=self.synapse)
-                    self._recurrent_connections.append((recurrent, i, q_post, q_pre))
+                    nengo.Connection(
+                        pre,
+                        post,
+                        transform=recurrent[q_post, q_pre],
+                        synapse=self.synapse,
+                        solver=solver,
+                    )
 
-    def configure_for(self, backend):
-        """Map the recurrence for the synapse and input path of ``backend``.
+    # --- backends -------------------------------------------------------------
 
-        Called by every simulator's builder just before it builds this network
-        (so the same object is exact on nengo, NengoDL and Loihi); call it
-        yourself only to inspect a mapping.  Sets ``mapped_A``, ``mapped_B``
-        (in the LMU's units) and the transforms, synapses and solvers of the
-        internal connections.
-        """
-        simulators.check_backend(backend)
-        neural = self.neuron_type is not None
-        # nodes run on the host, where every backend follows nengo's semantics
-        self.mapped_for = backend if neural else "nengo"
-        self.mapped_A, self.mapped_B = principle3(
-            self.A,
-            self.B,
-            self.synapse,
-            dt=self.dt if self.discrete else None,
-            target=self.mapped_for,
-        )
-        scale = self.scale if neural else np.ones((self.size_in, self.order))
-        input_scale = self.statistics.input_scale if neural else np.ones(self.size_in)
-        solver = self.solver or simulators.recurrent_solver(self.mapped_for)
-        for conn, i, q_post, q_pre in self._recurrent_connections:
-            # in ensemble units x = m / scale: x' = (A' x scale) / scale
-            recurrent = self.mapped_A * scale[i][None, :] / scale[i][:, None]
-            if q_post is None:
-                conn.transform = recurrent
-            else:
-                conn.transform = recurrent[q_post, q_pre]
-                conn.solver = solver
-        for conn, i, q in self._input_connections:
-            feedforward = self.mapped_B[:, 0] / scale[i] * input_scale[i]
-            if q is None:
-                conn.transform = feedforward[:, None]
-            else:
-                # nengo multiplies connections into neurons by their gains
-                conn.transform = self._encoders * feedforward[q]
-                conn.synapse = simulators.input_synapse(self.synapse, self.mapped_for)
+    def mismatch(self, backend):
+        """Why the memory would not run as mapped on ``backend`` (None if it
+        would): another decay of the recurrent synapse, or another input
+        path.  The exact memory runs on the host everywhere."""
+        if self.neuron_type is None:
+            return None
+        reasons = []
+        mapped, here = self._decay(self.backend), self._decay(backend)
+        if not np.isclose(mapped, here, rtol=0, atol=1e-12):
+            reasons.append(
+                f"its synapse keeps {mapped:.9g} of its current per step there "
+                f"but {here:.9g} here"
+            )
+        if (backend.input_synapse(self.synapse) is None) != (
+            self.backend.input_synapse(self.synapse) is None
+        ):
+            reasons.append("its input reaches the neurons through another synapse")
+        return "; ".join(reasons) or None
+
+    def frozen_objects(self):
+        """What training must not change: the principle-3 mapping."""
+        return list(self.all_connections) + list(self.all_ensembles)
+
+    # --- outputs and reports --------------------------------------------------
 
     def add_window_output(self, r, label=None):
         """A node decoding the input at ``r * theta`` seconds in the past.
@@ -374,7 +440,8 @@ class LMUMemory(nengo.Network):
         return output
 
     def summary(self):
-        """What the network was built from and learned about its input.
+        """What the network was built from, what its backend chose and why,
+        and what it learned about its input.
 
         Everything here follows from the arguments and the seed: building the
         same memory with the same seed gives the same summary.
@@ -382,22 +449,29 @@ class LMUMemory(nengo.Network):
         Examples
         --------
         >>> print(LMUMemory(4, 0.5, seed=1).summary().splitlines()[0])
-        LMUMemory(order=4, theta=0.5, size_in=1, target='nengo', dt=0.001)
+        LMUMemory(order=4, theta=0.5, size_in=1, backend='nengo', dt=0.001)
         """
-        tau = self.synapse.tau
-        decay = simulators.synapse_decay(tau, self.dt, self.mapped_for)
-        stats = self.statistics
         lines = [
             f"LMUMemory(order={self.order}, theta={self.theta}, "
-            f"size_in={self.size_in}, target={self.target!r}, dt={self.dt})",
+            f"size_in={self.size_in}, backend={self.backend.name!r}, dt={self.dt})",
+            f"  synapse: Lowpass({self.synapse.tau:g}), keeps {self.decay:.6g} per "
+            f"step on {self.mapped_backend.description}; "
+            f"{'discrete' if self.discrete else 'continuous'} principle 3",
+        ]
+        if self.neuron_type is None:
+            lines.append("  exact memory: nodes on the host, no neurons")
+            return "\n".join(lines)
+        stats = self.statistics
+        solver = self.solver or self.backend.recurrent_solver(self.tuning["solver_reg"])
+        lines += [
             f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension, "
             f"max rates {self.max_rates}, intercepts {self.intercepts}, "
             "alternating +-1 encoders",
-            f"  synapse: Lowpass({tau}), decay per step {decay:.6g}, "
-            f"{'discrete' if self.discrete else 'continuous'} principle 3, mapped "
-            f"for {self.mapped_for!r}",
+            f"  recurrent solver: {solver}",
+            f"  tuning chosen by the backend for {type(self.neuron_type).__name__}: "
+            f"{self.tuning['reason']}",
             f"  input statistics: {stats.n_realizations} x {stats.duration:g} s of "
-            f"{self.process or default_process(self.theta)}, seed {stats.seed}",
+            f"{stats.process}, seed {stats.seed}",
             "  state std (LMU units): "
             + np.array2string(stats.std, precision=4, separator=", "),
             f"  scale (radius, LMU units; {self.headroom:g} std, floored): "
@@ -407,11 +481,35 @@ class LMUMemory(nengo.Network):
         ]
         return "\n".join(lines)
 
+    @property
+    def target(self):
+        """Deprecated: the backend's name (use ``backend``)."""
+        warnings.warn(
+            "LMUMemory.target is deprecated; use LMUMemory.backend",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.backend.name
+
     def __repr__(self):
         return (
             f"<LMUMemory order={self.order} theta={self.theta} "
-            f"n_neurons={self.n_neurons} size_in={self.size_in} seed={self.seed}>"
+            f"n_neurons={self.n_neurons} size_in={self.size_in} "
+            f"backend={self.backend.name!r} seed={self.seed}>"
         )
 
 
-simulators.register_builders(LMUMemory)
+def deprecated_target(backend, target):
+    """``backend``, or the deprecated ``target`` keyword that named it."""
+    if target is None:
+        return backend
+    warnings.warn(
+        "the 'target' keyword is deprecated; pass backend=... (the simulator "
+        "the network is mapped for)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return target
+
+
+__all__ = ["LMUMemory", "InputStatistics", "default_process"]

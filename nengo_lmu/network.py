@@ -21,102 +21,22 @@ counterparts (for deployment): ``LMUNetwork(..., spiking=True)`` or
 ``network.spiking = True`` swaps the neuron types in place.
 """
 
-import numpy as np
+import warnings
 
 import nengo
+import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, Parameter
+from nengo.params import BoolParam, IntParam, NumberParam, Parameter
 
-from nengo_lmu import simulators
-from nengo_lmu.memory import LMUMemory
+from nengo_lmu import neurons
+from nengo_lmu.backends.mapped import BackendParam, MappedNetwork
+from nengo_lmu.memory import LMUMemory, deprecated_target
 
-# rate neuron type -> its spiking counterpart (per target); spiking -> rate
-_RATE_TO_SPIKING = {
-    "RectifiedLinear": {
-        "nengo": "SpikingRectifiedLinear",
-        "dl": "SpikingRectifiedLinear",
-        "loihi": "LoihiSpikingRectifiedLinear",
-    },
-    "LIFRate": {"nengo": "LIF", "dl": "LIF", "loihi": "LoihiLIF"},
-}
-_SPIKING_TO_RATE = {
-    "SpikingRectifiedLinear": "RectifiedLinear",
-    "LoihiSpikingRectifiedLinear": "RectifiedLinear",
-    "LIF": "LIFRate",
-    "LoihiLIF": "LIFRate",
-}
-_LOIHI_TYPES = ("LoihiSpikingRectifiedLinear", "LoihiLIF")
+#: The parameters, in the order `LMUNetwork.get_parameters` lists them.
+PARAMETER_NAMES = ("e_x", "e_h", "e_m", "W_m", "W_x", "W_h", "W_o", "b_o", "b_h")
 
 
-def _neuron_class(name):
-    if name in _LOIHI_TYPES:
-        return getattr(simulators.import_backend("loihi").neurons, name)
-    return getattr(nengo, name)
-
-
-def _copy_neuron_type(neuron_type, cls, amplitude=None):
-    """A ``cls`` neuron type with the parameters ``neuron_type`` shares with it."""
-    kwargs = {}
-    for param in neuron_type._params:
-        name = param.name
-        if name == "initial_state":
-            continue
-        if hasattr(cls, name):
-            kwargs[name] = getattr(neuron_type, name)
-    if amplitude is not None:
-        kwargs["amplitude"] = amplitude
-    return cls(**kwargs)
-
-
-def rate_neuron_type(neuron_type):
-    """The rate counterpart of ``neuron_type`` (itself if it is a rate type).
-
-    Examples
-    --------
-    >>> rate_neuron_type(nengo.SpikingRectifiedLinear(amplitude=0.5))
-    RectifiedLinear(amplitude=0.5)
-    """
-    name = type(neuron_type).__name__
-    if name in _RATE_TO_SPIKING:
-        return neuron_type
-    if name not in _SPIKING_TO_RATE:
-        raise ValidationError(
-            f"no rate counterpart is known for {neuron_type}; use one of "
-            f"{', '.join(sorted(_RATE_TO_SPIKING) + sorted(_SPIKING_TO_RATE))}",
-            attr="hidden_neuron_type",
-        )
-    return _copy_neuron_type(neuron_type, _neuron_class(_SPIKING_TO_RATE[name]))
-
-
-def spiking_neuron_type(neuron_type, target="nengo"):
-    """The spiking counterpart of a rate ``neuron_type`` for ``target``.
-
-    ``RectifiedLinear`` becomes ``SpikingRectifiedLinear`` (nengo-loihi's
-    ``LoihiSpikingRectifiedLinear`` for ``target="loihi"``) and ``LIFRate``
-    becomes ``LIF`` (``LoihiLIF``); amplitude and time constants are kept.
-
-    Examples
-    --------
-    >>> spiking_neuron_type(nengo.LIFRate(tau_rc=0.05))
-    LIF(tau_rc=0.05)
-    """
-    simulators.check_backend(target, attr="target")
-    name = type(neuron_type).__name__
-    if name in _SPIKING_TO_RATE:
-        neuron_type = rate_neuron_type(neuron_type)
-        name = type(neuron_type).__name__
-    if name not in _RATE_TO_SPIKING:
-        raise ValidationError(
-            f"no spiking counterpart is known for {neuron_type}; use "
-            "nengo.RectifiedLinear or nengo.LIFRate (or their spiking types)",
-            attr="hidden_neuron_type",
-        )
-    return _copy_neuron_type(
-        neuron_type, _neuron_class(_RATE_TO_SPIKING[name][target])
-    )
-
-
-class _Scaled:
+class Scaled:
     """A node function ``x * factor`` (picklable)."""
 
     def __init__(self, factor):
@@ -126,12 +46,13 @@ class _Scaled:
         return x * self.factor
 
 
-def _glorot(fan_out, fan_in):
+def glorot(fan_out, fan_in):
+    """Glorot's uniform initialization for a ``(fan_out, fan_in)`` matrix."""
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return nengo.dists.Uniform(-limit, limit)
 
 
-class LMUNetwork(nengo.Network):
+class LMUNetwork(MappedNetwork):
     """A Legendre Memory Unit layer: memory, nonlinear hidden state, readout.
 
     Parameters
@@ -148,15 +69,15 @@ class LMUNetwork(nengo.Network):
     hidden_units : int
         Neurons in the hidden state.
     output_d : int
-        Dimensions of the readout ``.output`` (0 for none).
+        Dimensions of the readout ``.output``; 0 for none, and then the
+        layer's ``output`` is the hidden state itself.
     hidden_neuron_type : nengo.neurons.NeuronType
         The hidden neurons when running with rates: ``nengo.RectifiedLinear``
         or ``nengo.LIFRate`` (a spiking type is replaced by its rate type).
     spiking : bool
         Run the hidden neurons (and any neural memory) with the spiking
-        counterpart of their rate type: ``SpikingRectifiedLinear`` / ``LIF``,
-        or the ``nengo_loihi`` Loihi variants when ``target="loihi"``.
-        Can be changed after building with ``network.spiking = ...``.
+        counterpart of their rate type on ``spiking_backend``.  Can be changed
+        after construction with ``network.spiking = ...``.
     rate_scale : float
         Hidden gains are ``rate_scale`` and neuron amplitudes
         ``1 / rate_scale``: the same rate network, with spiking neurons firing
@@ -175,15 +96,22 @@ class LMUNetwork(nengo.Network):
         (0 is a one-step delay).
     dt : float
         Simulator step the memory is mapped for.
-    target : {"nengo", "dl", "loihi"}
-        Simulator the memory mapping and spiking neuron types are chosen for.
+    backend : {"nengo", "dl", "loihi"}
+        The simulator the network is mapped for (the memory's synapse, the
+        spiking neuron types, how host values reach the hidden neurons).
     host_scale : float
-        With ``target="loihi"``, values sent from the host (the input and an
-        exact memory) to the hidden neurons are divided by ``host_scale``
-        before nengo-loihi encodes them as spikes (which saturates at 1) and
-        the weights multiplied by it; the parameters are unchanged.
+        The largest host value (the input, an exact memory) that reaches the
+        hidden neurons without saturating on a backend that sends host values
+        as spikes (Loihi): values are sent divided by it and the weights
+        multiplied by it, so the parameters are unchanged.
+    spiking_backend : {"nengo", "dl", "loihi"}, optional
+        Whose spiking neuron types to use when spiking (default: ``backend``).
+        ``"loihi"`` while training in NengoDL trains through Loihi's quantized
+        rate curves (see `.LoihiBackend.prepare_dl_training`).
     label, seed, add_to_container
         As for `nengo.Network`.
+    target : str, optional
+        Deprecated name of ``backend``.
 
     Attributes
     ----------
@@ -193,8 +121,11 @@ class LMUNetwork(nengo.Network):
         The memory; ``memory.state`` is ``m``.
     hidden : nengo.Ensemble
         The hidden state (connect to and from ``hidden.neurons``).
-    output : nengo.Node
-        The readout ``y`` (unfiltered).
+    output : nengo.Node or nengo.ensemble.Neurons
+        The readout ``y`` (unfiltered), or ``hidden.neurons`` when
+        ``output_d`` is 0.
+    parameter_connections : dict of nengo.Connection
+        The connection holding each weight, by parameter name.
 
     Examples
     --------
@@ -231,9 +162,8 @@ class LMUNetwork(nengo.Network):
     memory_n_neurons = IntParam("memory_n_neurons", low=1)
     memory_synapse = NumberParam("memory_synapse", low=0)
     synapse = NumberParam("synapse", low=0)
-    dt = NumberParam("dt", low=0, low_open=True)
-    target = EnumParam("target", values=simulators.BACKENDS)
     host_scale = NumberParam("host_scale", low=0, low_open=True)
+    spiking_backend = BackendParam("spiking_backend")
 
     def __init__(
         self,
@@ -255,13 +185,18 @@ class LMUNetwork(nengo.Network):
         memory_synapse=0.0,
         synapse=0.0,
         dt=0.001,
-        target="nengo",
+        backend="nengo",
         host_scale=4.0,
+        spiking_backend=None,
         label=None,
         seed=None,
         add_to_container=None,
+        target=None,
     ):
-        super().__init__(label=label, seed=seed, add_to_container=add_to_container)
+        backend = deprecated_target(backend, target)
+        super().__init__(
+            backend, dt, label=label, seed=seed, add_to_container=add_to_container
+        )
         self.input_d = input_d
         self.memory_d = memory_d
         self.order = order
@@ -273,10 +208,12 @@ class LMUNetwork(nengo.Network):
                 f"must be a nengo neuron type (got {hidden_neuron_type!r})",
                 attr="hidden_neuron_type",
             )
-        self.target = target
-        self.hidden_neuron_type = rate_neuron_type(hidden_neuron_type)
-        spiking_neuron_type(self.hidden_neuron_type, self.target)  # validate
+        self.hidden_neuron_type = neurons.rate_type(hidden_neuron_type)
+        self.spiking_backend = (
+            self.backend if spiking_backend is None else spiking_backend
+        )
         self.rate_scale = rate_scale
+        self._hidden_type(True)  # refuses a type with no spiking counterpart
         self.hidden_to_memory = hidden_to_memory
         self.memory_to_memory = memory_to_memory
         self.input_to_hidden = input_to_hidden
@@ -285,124 +222,106 @@ class LMUNetwork(nengo.Network):
         self.memory_n_neurons = memory_n_neurons
         self.memory_synapse = memory_synapse
         self.synapse = synapse
-        self.dt = dt
-        rng = np.random.RandomState(seed)
-
         self.host_scale = host_scale
-        self._scales = {}
-        self._host_senders = {}
-        with self:
-            self.input = nengo.Node(size_in=self.input_d, label="input")
-            self.memory = LMUMemory(
-                order=self.order,
-                theta=self.theta,
-                n_neurons=self.memory_n_neurons,
-                neuron_type=self.memory_neuron_type,
-                synapse=self.memory_synapse,
-                dt=self.dt,
-                size_in=self.memory_d,
-                target=self.target,
-                label="memory",
-            )
-            self.hidden = nengo.Ensemble(
-                self.hidden_units,
-                1,
-                neuron_type=self._hidden_type(spiking),
-                gain=nengo.dists.Choice([self.rate_scale]),
-                bias=nengo.dists.Choice([0.0]),
-                label="hidden",
-            )
-            self.output = nengo.Node(size_in=max(self.output_d, 1), label="output")
-            self.weights = {}
-            self._connect(
-                "e_x",
-                self.input,
-                self.memory.input,
-                self._encoder_init(rng),
-            )
-            if self.hidden_to_memory:
-                self._connect(
-                    "e_h",
-                    self.hidden.neurons,
-                    self.memory.input,
-                    np.zeros((self.memory_d, self.hidden_units)),
-                    synapse=self.synapse,
-                )
-            if self.memory_to_memory:
-                self._connect(
-                    "e_m",
-                    self.memory.state,
-                    self.memory.input,
-                    np.zeros((self.memory_d, self.memory_d * self.order)),
-                )
-            n_memory = self.memory_d * self.order
-            self._connect(
-                "W_m",
-                self.memory.state,
-                self.hidden.neurons,
-                _glorot(self.hidden_units, n_memory).sample(
-                    self.hidden_units, n_memory, rng=rng
-                ),
-            )
-            if self.input_to_hidden:
-                self._connect(
-                    "W_x",
-                    self.input,
-                    self.hidden.neurons,
-                    _glorot(self.hidden_units, self.input_d).sample(
-                        self.hidden_units, self.input_d, rng=rng
-                    ),
-                )
-            if self.hidden_to_hidden:
-                q, _ = np.linalg.qr(rng.randn(self.hidden_units, self.hidden_units))
-                self._connect(
-                    "W_h",
-                    self.hidden.neurons,
-                    self.hidden.neurons,
-                    q,
-                    synapse=self.synapse,
-                )
-            if self.output_d > 0:
-                self._connect(
-                    "W_o",
-                    self.hidden.neurons,
-                    self.output,
-                    _glorot(self.output_d, self.hidden_units).sample(
-                        self.output_d, self.hidden_units, rng=rng
-                    ),
-                )
-                self.bias = nengo.Node([1.0], label="bias")
-                self._connect(
-                    "b_o", self.bias, self.output, np.zeros((self.output_d, 1))
-                )
+        self.relay_scale = self.backend.host_relay_scale(self.host_scale)
         self._spiking = bool(spiking)
+        self._scales = {}
+        self._relays = {}
+        self.parameter_connections = {}
+        with self:
+            self._build(np.random.RandomState(seed))
+
+    def _build(self, rng):
+        self.input = nengo.Node(size_in=self.input_d, label="input")
+        self.memory = LMUMemory(
+            order=self.order,
+            theta=self.theta,
+            n_neurons=self.memory_n_neurons,
+            neuron_type=self._memory_type(self._spiking),
+            synapse=self.memory_synapse,
+            dt=self.dt,
+            size_in=self.memory_d,
+            backend=self.backend,
+            label="memory",
+        )
+        self.hidden = nengo.Ensemble(
+            self.hidden_units,
+            1,
+            neuron_type=self._hidden_type(self._spiking),
+            gain=nengo.dists.Choice([self.rate_scale]),
+            bias=nengo.dists.Choice([0.0]),
+            label="hidden",
+        )
+        units, n_memory = self.hidden_units, self.memory_d * self.order
+        self._connect("e_x", self.input, self.memory.input, self._encoder_init(rng))
+        if self.hidden_to_memory:
+            self._connect(
+                "e_h",
+                self.hidden.neurons,
+                self.memory.input,
+                np.zeros((self.memory_d, units)),
+                synapse=self.synapse,
+            )
+        if self.memory_to_memory:
+            self._connect(
+                "e_m",
+                self.memory.state,
+                self.memory.input,
+                np.zeros((self.memory_d, n_memory)),
+            )
+        self._connect(
+            "W_m",
+            self.memory.state,
+            self.hidden.neurons,
+            glorot(units, n_memory).sample(units, n_memory, rng=rng),
+        )
+        if self.input_to_hidden:
+            self._connect(
+                "W_x",
+                self.input,
+                self.hidden.neurons,
+                glorot(units, self.input_d).sample(units, self.input_d, rng=rng),
+            )
+        if self.hidden_to_hidden:
+            q, _ = np.linalg.qr(rng.randn(units, units))
+            self._connect(
+                "W_h", self.hidden.neurons, self.hidden.neurons, q, synapse=self.synapse
+            )
+        if self.output_d > 0:
+            self.output = nengo.Node(size_in=self.output_d, label="output")
+            self._connect(
+                "W_o",
+                self.hidden.neurons,
+                self.output,
+                glorot(self.output_d, units).sample(self.output_d, units, rng=rng),
+            )
+            self.bias = nengo.Node([1.0], label="bias")
+            self._connect("b_o", self.bias, self.output, np.zeros((self.output_d, 1)))
+        else:
+            self.output = self.hidden.neurons
 
     def _encoder_init(self, rng):
         if self.memory_d == self.input_d:
             return np.eye(self.memory_d)
-        return _glorot(self.memory_d, self.input_d).sample(
+        return glorot(self.memory_d, self.input_d).sample(
             self.memory_d, self.input_d, rng=rng
         )
 
     def _connect(self, name, pre, post, weights, synapse=None):
+        """Connect ``pre`` to ``post`` through the parameter ``name``; a host
+        node's values reach the hidden neurons through a relay when the
+        backend sends them scaled (the weights carry the scale back)."""
         scale = 1.0
-        if (
-            self.target == "loihi"
-            and isinstance(pre, nengo.Node)
-            and post == self.hidden.neurons
-        ):
-            # nengo-loihi sends host values to chip neurons as spikes of
-            # on/off neurons that saturate at 1: send pre / host_scale
-            scale = self.host_scale
-            if pre not in self._host_senders:
-                sender = nengo.Node(
-                    _Scaled(1.0 / scale), size_in=pre.size_out, label="to chip"
+        if isinstance(pre, nengo.Node) and post == self.hidden.neurons:
+            scale = self.relay_scale
+            if scale != 1 and pre not in self._relays:
+                self._relays[pre] = nengo.Node(
+                    Scaled(1.0 / scale), size_in=pre.size_out, label="to neurons"
                 )
-                nengo.Connection(pre, sender, synapse=None)
-                self._host_senders[pre] = sender
-            pre = self._host_senders[pre]
+                nengo.Connection(pre, self._relays[pre], synapse=None)
+            pre = self._relays.get(pre, pre)
         self._scales[name] = scale
-        self.weights[name] = nengo.Connection(
+        self.parameter_connections[name] = nengo.Connection(
             pre,
             post,
             transform=np.asarray(weights, dtype=float) * scale,
@@ -410,30 +329,22 @@ class LMUNetwork(nengo.Network):
             label=name,
         )
 
-    def _weights(self, name):
-        conn = self.weights[name]
-        value = np.broadcast_to(conn.transform.init, conn.transform.shape)
-        return np.array(value) / self._scales[name]
+    def _hidden_type(self, spiking):
+        rate = self.hidden_neuron_type
+        amplitude = getattr(rate, "amplitude", 1.0) / self.rate_scale
+        if spiking:
+            return self.spiking_backend.spiking_type(rate, amplitude=amplitude)
+        return neurons.copy_neuron_type(rate, type(rate), amplitude=amplitude)
 
-    def _hidden_type(self, spiking, target=None):
+    def _memory_type(self, spiking):
+        """A neural memory's neurons: the given type's rate type, or when
+        spiking the given spiking type (or the rate type's counterpart)."""
+        given = self.memory_neuron_type
+        if given is None:
+            return None
         if not spiking:
-            nt = self.hidden_neuron_type
-        else:
-            nt = spiking_neuron_type(self.hidden_neuron_type, target or self.target)
-        return _copy_neuron_type(nt, type(nt), amplitude=nt.amplitude / self.rate_scale)
-
-    def use_loihi_neurons(self):
-        """Give the hidden state nengo-loihi's Loihi neuron types, whatever
-        the target.
-
-        For Loihi-aware training in NengoDL: it trains spiking neurons through
-        their rate curves, and those of the Loihi types (from nengo-extras)
-        are Loihi's quantized rates, ``1 / ceil(1 / (J dt))`` spikes per step,
-        at this network's ``rate_scale``.  Running it on Loihi later needs no
-        change: the parameters are the same.
-        """
-        self.hidden.neuron_type = self._hidden_type(True, target="loihi")
-        self._spiking = True
+            return neurons.rate_type(given)
+        return given if given.spiking else self.spiking_backend.spiking_type(given)
 
     @property
     def spiking(self):
@@ -447,21 +358,40 @@ class LMUNetwork(nengo.Network):
 
     @spiking.setter
     def spiking(self, spiking):
-        spiking = bool(spiking)
-        self.hidden.neuron_type = self._hidden_type(spiking)
+        self._spiking = bool(spiking)
+        self.hidden.neuron_type = self._hidden_type(self._spiking)
+        memory_type = self._memory_type(self._spiking)
         for ens in self.memory.all_ensembles:
-            name = type(ens.neuron_type).__name__
-            if spiking and name in _RATE_TO_SPIKING:
-                ens.neuron_type = spiking_neuron_type(ens.neuron_type, self.target)
-            elif not spiking and name in _SPIKING_TO_RATE:
-                ens.neuron_type = rate_neuron_type(ens.neuron_type)
-        self._spiking = spiking
+            ens.neuron_type = memory_type
 
-    # --- parameters ---------------------------------------------------------
+    # --- backends -------------------------------------------------------------
 
-    @property
-    def config_dict(self):
-        """The constructor arguments that fix the network's shape and dynamics."""
+    def mismatch(self, backend):
+        """Host values reach the hidden neurons unscaled but ``backend`` would
+        saturate them (scaled ones run exactly anywhere)."""
+        needs = backend.host_relay_scale(self.host_scale)
+        if needs != 1 and self.relay_scale == 1 and self._scales:
+            return (
+                "host values would reach its hidden neurons as spikes that "
+                f"saturate at 1, sent without dividing them by host_scale={needs:g}"
+            )
+        return None
+
+    def frozen_objects(self):
+        """What training must not change: the memory's mapping and the
+        relays that carry host values to the neurons."""
+        relays = [
+            conn
+            for conn in self.all_connections
+            if conn.post_obj in self._relays.values()
+        ]
+        return self.memory.frozen_objects() + relays
+
+    # --- parameters -------------------------------------------------------------
+
+    def get_config(self):
+        """The constructor arguments (JSON-able): ``LMUNetwork(**config)``
+        rebuilds this network, with its initial parameters."""
         return {
             "input_d": self.input_d,
             "memory_d": self.memory_d,
@@ -469,11 +399,33 @@ class LMUNetwork(nengo.Network):
             "theta": self.theta,
             "hidden_units": self.hidden_units,
             "output_d": self.output_d,
+            "hidden_neuron_type": neurons.to_config(self.hidden_neuron_type),
+            "spiking": self.spiking,
+            "rate_scale": self.rate_scale,
             "hidden_to_memory": self.hidden_to_memory,
             "memory_to_memory": self.memory_to_memory,
             "input_to_hidden": self.input_to_hidden,
             "hidden_to_hidden": self.hidden_to_hidden,
+            "memory_neuron_type": neurons.to_config(self.memory_neuron_type),
+            "memory_n_neurons": self.memory_n_neurons,
+            "memory_synapse": self.memory_synapse,
+            "synapse": self.synapse,
+            "dt": self.dt,
+            "backend": self.backend.name,
+            "host_scale": self.host_scale,
+            "spiking_backend": self.spiking_backend.name,
+            "label": self.label,
+            "seed": self.seed,
         }
+
+    @classmethod
+    def from_config(cls, config, add_to_container=None):
+        """The network that `get_config` describes."""
+        config = dict(config)
+        for key in ("hidden_neuron_type", "memory_neuron_type"):
+            if key in config:
+                config[key] = neurons.from_config(config[key])
+        return cls(**config, add_to_container=add_to_container)
 
     def parameter_shapes(self):
         """The name and shape of each trainable parameter.
@@ -486,7 +438,8 @@ class LMUNetwork(nengo.Network):
         {'e_x': (1, 1), 'W_m': (8, 4), 'W_o': (3, 8), 'b_o': (3, 1), 'b_h': (8,)}
         """
         shapes = {
-            name: tuple(conn.transform.shape) for name, conn in self.weights.items()
+            name: tuple(conn.transform.shape)
+            for name, conn in self.parameter_connections.items()
         }
         shapes["b_h"] = (self.hidden_units,)
         return shapes
@@ -497,7 +450,10 @@ class LMUNetwork(nengo.Network):
         The hidden bias ``b_h`` is in activation units (ensemble bias divided
         by ``rate_scale``).
         """
-        params = {name: self._weights(name) for name in self.weights}
+        params = {}
+        for name, conn in self.parameter_connections.items():
+            value = np.broadcast_to(conn.transform.init, conn.transform.shape)
+            params[name] = np.array(value) / self._scales[name]
         bias = self.hidden.bias
         if isinstance(bias, nengo.dists.Distribution):
             bias = bias.sample(self.hidden_units)
@@ -508,7 +464,7 @@ class LMUNetwork(nengo.Network):
         """Set the weights and hidden bias from ``params`` (name -> array).
 
         Refuses arrays whose names or shapes differ from `.parameter_shapes`,
-        naming each mismatch.
+        or that hold NaN or infinite values, naming each.
         """
         expected = self.parameter_shapes()
         problems = []
@@ -520,6 +476,8 @@ class LMUNetwork(nengo.Network):
                     f"{name} has shape {tuple(np.shape(params[name]))} but the "
                     f"network expects {shape}"
                 )
+            elif not np.all(np.isfinite(params[name])):
+                problems.append(f"{name} holds NaN or infinite values")
         for name in params:
             if name not in expected:
                 problems.append(f"{name} is not a parameter of this network")
@@ -529,6 +487,28 @@ class LMUNetwork(nengo.Network):
                 attr="params",
                 obj=self,
             )
-        for name, conn in self.weights.items():
+        for name, conn in self.parameter_connections.items():
             conn.transform = np.array(params[name], dtype=float) * self._scales[name]
         self.hidden.bias = np.asarray(params["b_h"], dtype=float) * self.rate_scale
+
+    @property
+    def weights(self):
+        """Deprecated: the connections by parameter name (use
+        `parameter_connections`)."""
+        warnings.warn(
+            "LMUNetwork.weights is deprecated: it holds connections; use "
+            "LMUNetwork.parameter_connections",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.parameter_connections
+
+    @property
+    def target(self):
+        """Deprecated: the backend's name (use ``backend``)."""
+        warnings.warn(
+            "LMUNetwork.target is deprecated; use LMUNetwork.backend",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.backend.name

@@ -7,7 +7,7 @@ from nengo.exceptions import ValidationError
 
 import nengo_lmu
 from nengo_lmu import cli
-from nengo_lmu.evaluation import nrmse
+from nengo_lmu.experiments.metrics import nrmse
 from nengo_lmu.learning import (
     Delay,
     PESReadout,
@@ -103,7 +103,9 @@ def test_learning_rate_units_are_normalized():
         slow = PESReadout(memory, Delay(0.25), learning_rate=1.0)
         fast = PESReadout(memory, Delay(0.25), learning_rate=2.0)
         # twice the target, twice the error range: the same speed
-        loud = PESReadout(memory, WindowFunction(lambda w: 2 * w[-1]), learning_rate=1.0)
+        loud = PESReadout(
+            memory, WindowFunction(lambda w: 2 * w[-1]), learning_rate=1.0
+        )
         doubled_rates = PESReadout(
             small_memory(max_rates=nengo.dists.Uniform(200, 240)),
             Delay(0.25),
@@ -111,20 +113,28 @@ def test_learning_rate_units_are_normalized():
         )
     assert np.allclose(fast.pes_rates(), 2 * np.array(slow.pes_rates()))
     assert np.isclose(loud.error_range, 2 * slow.error_range)
-    kappa = lambda r: np.array([c.learning_rule_type.learning_rate for c in r.learned_connections])
+    kappa = lambda r: np.array(
+        [c.learning_rule_type.learning_rate for c in r.learned_connections]
+    )
     assert np.allclose(kappa(loud), 2 * kappa(slow))
     # PES's step is rate * activity**2: twice the rates, a quarter of the rate
-    assert np.allclose(np.array(doubled_rates.pes_rates()) * 4, slow.pes_rates(), rtol=0.1)
+    assert np.allclose(
+        np.array(doubled_rates.pes_rates()) * 4, slow.pes_rates(), rtol=0.1
+    )
 
 
 def run_readout(sim_time=6.0, learn_stop=4.0, stop_signal=None, **kwargs):
     with nengo.Network(seed=3) as model:
-        stim = nengo.Node(nengo.processes.WhiteSignal(sim_time, high=2, rms=0.3, seed=4))
+        stim = nengo.Node(
+            nengo.processes.WhiteSignal(sim_time, high=2, rms=0.3, seed=4)
+        )
         memory = small_memory()
         nengo.Connection(stim, memory.input, synapse=None)
         readout = PESReadout(memory, Delay(0.25), learn_stop=learn_stop, **kwargs)
         if stop_signal is not None:
-            nengo.Connection(nengo.Node(stop_signal), readout.stop_learning, synapse=None)
+            nengo.Connection(
+                nengo.Node(stop_signal), readout.stop_learning, synapse=None
+            )
         probes = {
             "out": nengo.Probe(readout.output, synapse=0.01),
             "ideal": nengo.Probe(readout.ideal, synapse=0.01),
@@ -186,7 +196,14 @@ def test_delay_command_on_nengo(capsys, tmp_path):
     assert code == 0
     out = capsys.readouterr().out
     figures = json.loads(out.strip().splitlines()[-1])
-    for key in ("backend", "heldout_nrmse", "window_nrmse", "mean_rate_hz", "n_neurons", "wall_s"):
+    for key in (
+        "backend",
+        "heldout_nrmse",
+        "window_nrmse",
+        "mean_rate_hz",
+        "n_neurons",
+        "wall_s",
+    ):
         assert key in figures
     assert figures["backend"] == "nengo"
     assert figures["n_neurons"] == 120
@@ -203,11 +220,16 @@ def test_delay_command_rejects_delay_outside_window(capsys):
 @requires_loihi
 @pytest.mark.slow
 def test_pes_learns_on_loihi_emulator():
-    from nengo_lmu.commands.delay import run_learning
+    from nengo_lmu.experiments.pes import run_learning
 
     result = run_learning(
-        backend="loihi", order=4, theta=0.25, delay=0.25, n_neurons=200,
-        sim_time=6.0, learning_rate=10.0,
+        backend="loihi",
+        order=4,
+        theta=0.25,
+        delay=0.25,
+        n_neurons=200,
+        sim_time=6.0,
+        learning_rate=10.0,
     )
     assert result["heldout_nrmse"] < 0.4
 
@@ -215,10 +237,15 @@ def test_pes_learns_on_loihi_emulator():
 @requires_dl
 @pytest.mark.slow
 def test_pes_learns_on_nengo_dl():
-    from nengo_lmu.commands.delay import run_learning
+    from nengo_lmu.experiments.pes import run_learning
 
     result = run_learning(
-        backend="dl", order=4, theta=0.25, delay=0.25, n_neurons=200,
-        sim_time=6.0, learning_rate=10.0,
+        backend="dl",
+        order=4,
+        theta=0.25,
+        delay=0.25,
+        n_neurons=200,
+        sim_time=6.0,
+        learning_rate=10.0,
     )
     assert result["heldout_nrmse"] < 0.4

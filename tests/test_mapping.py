@@ -4,12 +4,11 @@ import pytest
 from nengo.exceptions import ValidationError
 
 import nengo_lmu
-from nengo_lmu import lmu_matrices, principle3
-from nengo_lmu.evaluation import delay_steps
-from nengo_lmu.simulators import synapse_decay
+from nengo_lmu import backends, lmu_matrices, principle3
+from nengo_lmu.experiments.metrics import delay_steps
 from nengo_lmu.system import discretize, ideal_memory
 
-from .conftest import requires_dl
+from .conftest import on_chip_neurons
 
 
 def test_continuous_principle3(allclose):
@@ -19,22 +18,46 @@ def test_continuous_principle3(allclose):
     assert allclose(B_mapped, 0.05 * B)
 
 
-@pytest.mark.parametrize("target", ["nengo", "dl", "loihi"])
-def test_discrete_principle3_closes_the_loop(target, allclose):
+# the per-step decays of the digital lowpass each simulator runs, computed
+# here independently: exp(-dt/tau) on nengo and NengoDL; on Loihi the 12-bit
+# integer nengo-loihi programs, round(4095 (1 - exp(-dt/tau)) - 1), of which
+# the chip keeps (4095 - decay) / 4096 per step
+DT, TAU = 0.001, 0.02
+DECAYS = {
+    "nengo": np.exp(-DT / TAU),
+    "dl": np.exp(-DT / TAU),
+    "loihi": (4095 - round(4095 * (1 - np.exp(-DT / TAU)) - 1)) / 4096,
+}
+
+
+@pytest.mark.parametrize("name", backends.NAMES)
+def test_discrete_principle3_closes_the_loop(name, allclose):
     # x[k+1] = a x[k] + (1 - a)(A' x[k] + B' u[k]) must equal (Ad, Bd)
     A, B = lmu_matrices(6, 0.5)
-    dt, tau = 0.001, 0.02
-    A_mapped, B_mapped = principle3(A, B, tau, dt=dt, target=target)
-    decay = synapse_decay(tau, dt, target)
-    Ad, Bd = discretize(A, B, dt)
-    assert allclose(decay * np.eye(6) + (1 - decay) * A_mapped, Ad)
-    assert allclose((1 - decay) * B_mapped, Bd)
+    decay = backends.get(name).synapse_decay(TAU, DT)
+    assert decay == pytest.approx(DECAYS[name], rel=1e-12)
+    A_mapped, B_mapped = principle3(A, B, TAU, dt=DT, decay=decay)
+    Ad, Bd = discretize(A, B, DT)
+    assert allclose(DECAYS[name] * np.eye(6) + (1 - DECAYS[name]) * A_mapped, Ad)
+    assert allclose((1 - DECAYS[name]) * B_mapped, Bd)
 
 
-def test_loihi_decay_is_quantized():
-    # nengo-loihi stores round(4095 (1 - exp(-dt/tau)) - 1) = 40 for tau 0.1
-    assert synapse_decay(0.1, 0.001, "loihi") == (4095 - 40) / 4096
-    assert synapse_decay(0.1, 0.001, "nengo") == pytest.approx(np.exp(-0.01))
+def test_default_decay_is_nengos(allclose):
+    A, B = lmu_matrices(3, 1.0)
+    mapped = principle3(A, B, 0.1, dt=0.001)
+    given = principle3(A, B, 0.1, dt=0.001, decay=np.exp(-0.01))
+    assert allclose(mapped[0], given[0]) and allclose(mapped[1], given[1])
+
+
+def test_target_keyword_is_deprecated(allclose):
+    A, B = lmu_matrices(3, 1.0)
+    with pytest.warns(DeprecationWarning, match="decay"):
+        old = principle3(A, B, 0.1, dt=0.001, target="loihi")
+    new = principle3(A, B, 0.1, dt=0.001, decay=DECAYS_LOIHI_01)
+    assert allclose(old[0], new[0])
+
+
+DECAYS_LOIHI_01 = (4095 - 40) / 4096
 
 
 @pytest.mark.parametrize(
@@ -46,13 +69,21 @@ def test_unmappable_synapse(synapse):
         principle3(A, B, synapse, dt=0.001)
 
 
-def test_unknown_target():
+@pytest.mark.parametrize(
+    "kwargs, attr",
+    [
+        ({"dt": float("nan")}, "dt"),
+        ({"dt": -0.001}, "dt"),
+        ({"decay": 1.0}, "decay"),
+    ],
+)
+def test_bad_discrete_arguments(kwargs, attr):
     A, B = lmu_matrices(3, 1.0)
-    with pytest.raises(ValidationError, match="target.*nengo, dl, loihi"):
-        principle3(A, B, 0.1, dt=0.001, target="spinnaker")
+    with pytest.raises(ValidationError, match=attr):
+        principle3(A, B, 0.1, **dict({"dt": 0.001}, **kwargs))
 
 
-def exact_memory_error(simulator, tau, dt, configure=None):
+def exact_memory_error(Simulator, tau, dt, configure=None):
     with nengo.Network(seed=0) as model:
         if configure is not None:
             configure()
@@ -61,7 +92,8 @@ def exact_memory_error(simulator, tau, dt, configure=None):
         nengo.Connection(stim, memory.input, synapse=None)
         probe_u = nengo.Probe(stim, synapse=None)
         probe_state = nengo.Probe(memory.state, synapse=None)
-    with simulator(model, dt=dt, progress_bar=False) as sim:
+        on_chip_neurons()
+    with Simulator(model, dt=dt, progress_bar=False) as sim:
         sim.run(1.0)
     # a simulator's recurrence sees the input one step later
     ideal = ideal_memory(delay_steps(sim.data[probe_u], 1), 6, 0.5, dt)[:, 0]
@@ -71,17 +103,20 @@ def exact_memory_error(simulator, tau, dt, configure=None):
 
 @pytest.mark.parametrize("tau", [0.005, 0.1])
 @pytest.mark.parametrize("dt", [0.001, 0.0005])
-def test_exact_memory_nengo(tau, dt):
-    assert exact_memory_error(nengo.Simulator, tau, dt) < 1e-6
+def test_exact_memory(Simulator, backend, tau, dt):
+    configure = None
+    if backend.name == "dl":
+        import nengo_dl
+
+        # float64: the mapping is exact; float32 rounding alone accumulates ~5e-6
+        configure = lambda: nengo_dl.configure_settings(dtype="float64")  # noqa: E731
+    assert exact_memory_error(Simulator, tau, dt, configure) < 1e-6
 
 
-@requires_dl
 @pytest.mark.parametrize("tau", [0.005, 0.1])
 @pytest.mark.parametrize("dt", [0.001, 0.0005])
 def test_exact_memory_dl(tau, dt):
-    import nengo_dl
-
-    # float64: the mapping is exact; float32 rounding alone accumulates ~5e-6
+    nengo_dl = pytest.importorskip("nengo_dl")
     error = exact_memory_error(
         nengo_dl.Simulator,
         tau,

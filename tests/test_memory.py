@@ -1,15 +1,24 @@
+"""LMUMemory: its state, window outputs, scaling and refusals.  The
+behavioural tests take the ``Simulator`` fixture (``--simulator``)."""
+
 import nengo
 import numpy as np
 import pytest
 from nengo.exceptions import BuildError, ValidationError
 
 import nengo_lmu
-from nengo_lmu.evaluation import run_memory
+from nengo_lmu.experiments.memory import white_noise
+from nengo_lmu.experiments.metrics import state_error, window_errors
 
-from .conftest import requires_dl, requires_loihi
+from .conftest import on_chip_neurons, requires_dl, requires_loihi
+
+# window NRMSE bounds of the short runs below, per backend: the public
+# nengo-loihi example holds its window to 0.074 (nengo) and 0.27 (emulator)
+WINDOW_BOUND = {"nengo": 0.1, "dl": 0.1, "loihi": 0.2}
+STATE_BOUND = {"nengo": 0.15, "dl": 0.15, "loihi": 0.3}
 
 
-def test_state_in_lmu_units_and_window_outputs(allclose):
+def test_state_in_lmu_units_and_window_outputs(Simulator, allclose):
     # the exact memory's window outputs are the Legendre readout of its state
     with nengo.Network(seed=1) as model:
         stim = nengo.Node(nengo.processes.WhiteSignal(2, high=1, rms=0.3, seed=2))
@@ -18,10 +27,13 @@ def test_state_in_lmu_units_and_window_outputs(allclose):
         window = memory.add_window_output([0.0, 0.5, 1.0])
         probe_state = nengo.Probe(memory.state, synapse=None)
         probe_window = nengo.Probe(window, synapse=None)
-    with nengo.Simulator(model, progress_bar=False) as sim:
+        on_chip_neurons()
+    with Simulator(model, progress_bar=False) as sim:
         sim.run(1.0)
     readout = nengo_lmu.legendre_readout(5, [0.0, 0.5, 1.0])
-    assert allclose(sim.data[probe_window], sim.data[probe_state] @ readout.T)
+    assert allclose(
+        sim.data[probe_window], sim.data[probe_state] @ readout.T, atol=1e-6
+    )
 
 
 def test_size_in_gives_one_memory_per_dimension():
@@ -32,11 +44,45 @@ def test_size_in_gives_one_memory_per_dimension():
     assert memory.scale.shape == (2, 3)
 
 
-def test_spiking_state_matches_ideal_on_nengo():
-    result = run_memory("nengo", order=4, theta=0.5, sim_time=3.0, seed=2)
-    # 100 neurons per dimension hold the state to a few percent
-    assert result["state_nrmse"] < 0.15
-    assert result["window_nrmse"] < 0.1
+def test_spiking_state_matches_ideal(Simulator, backend):
+    with nengo.Network(seed=2) as model:
+        stim = nengo.Node(white_noise(3.0, 1.0, 0.3, seed=2))
+        memory = nengo_lmu.LMUMemory(
+            4, 0.5, process=white_noise(3.0, 1.0, 0.3), backend=backend, seed=2
+        )
+        nengo.Connection(stim, memory.input, synapse=None)
+        probes = [
+            nengo.Probe(stim, synapse=None),
+            nengo.Probe(memory.state, synapse=None),
+            nengo.Probe(memory.add_window_output([0.25, 0.5, 0.75, 1.0]), synapse=None),
+        ]
+    with Simulator(model, progress_bar=False) as sim:
+        sim.run(3.0)
+    u, state, window = (sim.data[p] for p in probes)
+    # 100 neurons per dimension hold the state to a few percent on nengo
+    assert state_error(u, state, 4, 0.5, sim.dt) < STATE_BOUND[backend.name]
+    assert np.mean(window_errors(u, window, 0.5, sim.dt)) < WINDOW_BOUND[backend.name]
+
+
+def test_long_run_does_not_drift(Simulator, backend):
+    # 30 s of input: the window error over the last 10 s must be no worse than
+    # over the first 10 s scored (a drifting or growing state would be)
+    with nengo.Network(seed=3) as model:
+        stim = nengo.Node(white_noise(30.0, 1.0, 0.3, seed=2))
+        memory = nengo_lmu.LMUMemory(6, 1.0, backend=backend)
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe_u = nengo.Probe(stim, synapse=None)
+        probe_window = nengo.Probe(memory.add_window_output([0.5, 1.0]), synapse=None)
+        probe_state = nengo.Probe(memory.state, synapse=0.1)
+    with Simulator(model, progress_bar=False) as sim:
+        sim.run(30.0)
+    u, window = sim.data[probe_u], sim.data[probe_window]
+    early = window_errors(u[:10000], window[:10000], 1.0, sim.dt, [0.5, 1.0])
+    late = window_errors(u[-10000:], window[-10000:], 1.0, sim.dt, [0.5, 1.0])
+    assert np.all(late < WINDOW_BOUND[backend.name] / 2)
+    assert np.all(late < 1.5 * early)
+    # and the state never leaves twice its ensembles' radius
+    assert np.all(np.abs(sim.data[probe_state]) < 2 * memory.scale.ravel())
 
 
 def test_scaling_is_reproducible_from_seed(allclose):
@@ -56,6 +102,14 @@ def test_scaling_is_reproducible_from_seed(allclose):
     assert allclose(loud.scale, 2 * first.scale)
 
 
+def test_summary_shows_the_backends_choices():
+    summary = nengo_lmu.LMUMemory(4, 1.0, seed=0).summary()
+    assert "backend='nengo'" in summary
+    assert "max rates Uniform(low=120, high=160)" in summary
+    assert "tuning chosen by the backend for SpikingRectifiedLinear" in summary
+    assert "keeps 0.998002 per step" in summary
+
+
 @pytest.mark.parametrize(
     "kwargs, attr",
     [
@@ -63,12 +117,16 @@ def test_scaling_is_reproducible_from_seed(allclose):
         ({"order": 2.5}, "order"),
         ({"theta": 0}, "theta"),
         ({"theta": -1}, "theta"),
+        ({"theta": float("nan")}, "theta"),
+        ({"theta": float("inf")}, "theta"),
         ({"theta": 0.0015}, "theta"),
         ({"n_neurons": 0}, "n_neurons"),
         ({"dt": 0}, "dt"),
-        ({"target": "spinnaker"}, "target"),
+        ({"dt": float("nan")}, "dt"),
+        ({"backend": "spinnaker"}, "backend"),
         ({"neuron_type": "lif"}, "neuron_type"),
         ({"synapse": nengo.Alpha(0.1)}, "synapse"),
+        ({"synapse": float("nan")}, "synapse"),
     ],
 )
 def test_bad_arguments(kwargs, attr):
@@ -76,6 +134,12 @@ def test_bad_arguments(kwargs, attr):
     args.update(kwargs)
     with pytest.raises(ValidationError, match=attr):
         nengo_lmu.LMUMemory(**args)
+
+
+def test_target_keyword_is_deprecated():
+    with pytest.warns(DeprecationWarning, match="backend"):
+        memory = nengo_lmu.LMUMemory(4, 1.0, neuron_type=None, target="dl")
+    assert memory.backend.name == "dl"
 
 
 def test_theta_shorter_than_two_steps_names_both():
@@ -89,15 +153,15 @@ def test_window_position_outside_window():
         memory.add_window_output(1.5)
 
 
-def dt_model(memory_dt):
+def dt_model(memory_dt, backend="nengo"):
     with nengo.Network() as model:
-        nengo_lmu.LMUMemory(4, 0.5, n_neurons=10, dt=memory_dt)
+        nengo_lmu.LMUMemory(4, 0.5, n_neurons=10, dt=memory_dt, backend=backend)
     return model
 
 
-def test_dt_mismatch_nengo():
+def test_dt_mismatch_refused(Simulator, backend):
     with pytest.raises(BuildError, match=r"dt=0.001.*dt=0.002"):
-        nengo.Simulator(dt_model(0.001), dt=0.002, progress_bar=False)
+        Simulator(dt_model(0.001, backend), dt=0.002, progress_bar=False)
 
 
 def test_dt_default_follows_network():
@@ -106,7 +170,7 @@ def test_dt_default_follows_network():
 
 
 @requires_dl
-def test_dt_mismatch_dl():
+def test_dt_mismatch_dl_leaves_precision_alone():
     import nengo_dl
 
     bits = nengo.rc.get("precision", "bits")
@@ -124,21 +188,13 @@ def test_dt_mismatch_refused_before_building():
 
 
 @requires_loihi
-def test_dt_mismatch_loihi():
-    import nengo_loihi
-
-    with pytest.raises(BuildError, match=r"dt=0.001.*dt=0.002"):
-        nengo_loihi.Simulator(dt_model(0.001), dt=0.002)
-
-
-@requires_loihi
 def test_poisson_refused_on_loihi():
     poisson = nengo.PoissonSpiking(nengo.LIFRate())
     with pytest.raises(ValidationError, match="PoissonSpiking.*loihi"):
-        nengo_lmu.LMUMemory(4, 1.0, neuron_type=poisson, target="loihi")
+        nengo_lmu.LMUMemory(4, 1.0, neuron_type=poisson, backend="loihi")
     with nengo.Network() as model:
         nengo_lmu.LMUMemory(4, 1.0, n_neurons=10, neuron_type=poisson)
-    with pytest.raises(BuildError, match="PoissonSpiking.*loihi"):
+    with pytest.raises(BuildError, match="PoissonSpiking|mapped for"):
         nengo_lmu.Simulator(model, backend="loihi")
 
 
@@ -147,11 +203,13 @@ def test_weight_exponent_failure_explained():
     """A decoded recurrence that Loihi's weights cannot hold gets an explanation;
     the default neuron-to-neuron weights build."""
     with nengo.Network(seed=0) as model:
-        nengo_lmu.LMUMemory(4, 2.0, solver=nengo.solvers.LstsqL2(weights=False))
+        nengo_lmu.LMUMemory(
+            4, 2.0, solver=nengo.solvers.LstsqL2(weights=False), backend="loihi"
+        )
     with pytest.raises(BuildError, match=r"weight exponent.*weights=True"):
         nengo_lmu.Simulator(model, backend="loihi")
     with nengo.Network(seed=0) as model:
-        nengo_lmu.LMUMemory(4, 2.0)
+        nengo_lmu.LMUMemory(4, 2.0, backend="loihi")
     with nengo_lmu.Simulator(model, backend="loihi", progress_bar=False) as sim:
         sim.run_steps(2)
     assert sim.n_steps == 2
@@ -160,8 +218,8 @@ def test_weight_exponent_failure_explained():
 @requires_loihi
 def test_memory_too_large_for_loihi_cores_refused():
     with nengo.Network(seed=0) as model:
-        nengo_lmu.LMUMemory(6, 1.0, n_neurons=800, target="loihi")
-    with pytest.raises(BuildError, match=r"4800 axons.*n_neurons <= 682"):
+        nengo_lmu.LMUMemory(6, 1.0, n_neurons=800, backend="loihi")
+    with pytest.raises(BuildError, match=r"4802 input axons.*n_neurons <= 682"):
         nengo_lmu.Simulator(model, backend="loihi")
 
 

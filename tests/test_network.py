@@ -3,9 +3,10 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LMUNetwork
-from nengo_lmu.network import rate_neuron_type, spiking_neuron_type
-from tests.conftest import requires_loihi
+from nengo_lmu import LMUNetwork, neurons
+from nengo_lmu.system import discretize, lmu_matrices
+
+from .conftest import requires_loihi
 
 
 def make(**kwargs):
@@ -36,6 +37,12 @@ def test_options_create_their_connections():
     assert set(make().parameter_shapes()) == {"e_x", "W_m", "b_h"}
 
 
+def test_no_readout_means_the_hidden_state_is_the_output():
+    lmu = make()
+    assert lmu.output == lmu.hidden.neurons
+    assert "W_o" not in lmu.parameter_connections
+
+
 def test_spiking_switch_swaps_neuron_types():
     lmu = make(hidden_neuron_type=nengo.LIFRate(tau_rc=0.03), rate_scale=10)
     assert isinstance(lmu.hidden.neuron_type, nengo.LIFRate)
@@ -58,32 +65,50 @@ def test_spiking_switch_covers_a_neural_memory():
 
 
 @requires_loihi
-def test_loihi_target_uses_loihi_neurons():
+def test_loihi_backend_uses_loihi_neurons_and_relays():
     import nengo_loihi
 
-    lmu = make(target="loihi", spiking=True)
+    lmu = make(backend="loihi", spiking=True)
     assert isinstance(
         lmu.hidden.neuron_type, nengo_loihi.neurons.LoihiSpikingRectifiedLinear
     )
-    assert type(spiking_neuron_type(nengo.LIFRate(), "loihi")).__name__ == "LoihiLIF"
     # host values are scaled down before going to the chip; parameters are not
-    on_loihi = make(target="loihi", input_to_hidden=True, host_scale=8.0)
+    on_loihi = make(backend="loihi", input_to_hidden=True, host_scale=8.0)
     on_nengo = make(input_to_hidden=True)
     for name, value in on_nengo.get_parameters().items():
         assert np.allclose(on_loihi.get_parameters()[name], value), name
-    assert np.allclose(on_loihi.weights["W_m"].transform.init, 8 * value_of(on_nengo))
-
-
-def value_of(lmu):
-    return lmu.get_parameters()["W_m"]
+    assert np.allclose(
+        on_loihi.parameter_connections["W_m"].transform.init,
+        8 * on_nengo.get_parameters()["W_m"],
+    )
 
 
 def test_rate_counterparts():
-    assert type(rate_neuron_type(nengo.LIF())) is nengo.LIFRate
-    with pytest.raises(ValidationError, match="hidden_neuron_type"):
-        rate_neuron_type(nengo.Izhikevich())
+    assert type(neurons.rate_type(nengo.LIF())) is nengo.LIFRate
+    assert (
+        type(neurons.rate_type(nengo.SpikingRectifiedLinear())) is nengo.RectifiedLinear
+    )
+    with pytest.raises(ValidationError, match="neuron_type"):
+        make(hidden_neuron_type=nengo.Sigmoid())
     with pytest.raises(ValidationError, match="hidden_neuron_type"):
         make(hidden_neuron_type="relu")
+
+
+def test_neuron_type_config_round_trip():
+    for neuron_type in (
+        nengo.LIF(tau_rc=0.05, amplitude=0.5),
+        nengo.RectifiedLinear(),
+        nengo.PoissonSpiking(nengo.LIFRate(tau_ref=0.003)),
+    ):
+        assert neurons.from_config(neurons.to_config(neuron_type)) == neuron_type
+
+
+def test_config_round_trip():
+    lmu = make(output_d=3, input_to_hidden=True, rate_scale=5.0)
+    again = LMUNetwork.from_config(lmu.get_config())
+    assert again.get_config() == lmu.get_config()
+    for name, value in lmu.get_parameters().items():
+        assert np.array_equal(again.get_parameters()[name], value), name
 
 
 @pytest.mark.parametrize("name", ["order", "hidden_units", "memory_d", "theta"])
@@ -92,8 +117,11 @@ def test_bad_sizes_name_the_parameter(name):
         make(**{name: 0})
 
 
-def test_matches_numpy_recurrence(rng, allclose):
+def test_matches_numpy_recurrence(Simulator, backend, rng, allclose):
     """The rate network computes the documented equations step by step."""
+    reason = backend.unsupported(nengo.RectifiedLinear())
+    if reason is not None:
+        pytest.skip(reason)
     lmu = make(output_d=3, input_to_hidden=True, hidden_to_hidden=True)
     params = {
         name: rng.uniform(-0.5, 0.5, size=shape)
@@ -106,10 +134,8 @@ def test_matches_numpy_recurrence(rng, allclose):
         stim = nengo.Node(nengo.processes.PresentInput(x, 0.001))
         nengo.Connection(stim, lmu.input, synapse=None)
         probe = nengo.Probe(lmu.output)
-    with nengo.Simulator(model, progress_bar=False) as sim:
+    with Simulator(model, progress_bar=False) as sim:
         sim.run_steps(len(x))
-
-    from nengo_lmu.system import discretize, lmu_matrices
 
     Ad, Bd = discretize(*lmu_matrices(4, 0.01), 0.001)
     m, h = np.zeros(4), np.zeros(8)
@@ -120,11 +146,23 @@ def test_matches_numpy_recurrence(rng, allclose):
         h = np.maximum(0, current + params["b_h"])
         expected.append(params["W_o"] @ h + params["b_o"][:, 0])
         m = Ad @ m + Bd[:, 0] * (params["e_x"] @ xt)
-    assert allclose(sim.data[probe], np.array(expected))
+    assert allclose(sim.data[probe], np.array(expected), atol=1e-5)
 
 
-def test_set_parameters_refuses_other_shapes():
+def test_set_parameters_refuses_other_shapes_and_nan():
     lmu = make(output_d=2)
     params = make(order=5, output_d=2).get_parameters()
     with pytest.raises(ValidationError, match=r"W_m has shape \(8, 5\).*\(8, 4\)"):
         lmu.set_parameters(params)
+    params = make(output_d=2).get_parameters()
+    params["W_o"][0, 0] = np.nan
+    with pytest.raises(ValidationError, match="W_o holds NaN"):
+        lmu.set_parameters(params)
+
+
+def test_deprecated_names():
+    with pytest.warns(DeprecationWarning, match="backend"):
+        lmu = make(target="dl")
+    assert lmu.backend.name == "dl"
+    with pytest.warns(DeprecationWarning, match="parameter_connections"):
+        assert lmu.weights is lmu.parameter_connections

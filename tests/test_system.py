@@ -5,7 +5,7 @@ import scipy.linalg
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import discretize, legendre_readout, lmu_matrices
-from nengo_lmu.evaluation import delay_steps, nrmse
+from nengo_lmu.experiments.metrics import delay_steps, nrmse
 from nengo_lmu.system import ideal_memory
 
 

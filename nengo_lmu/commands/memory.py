@@ -1,15 +1,10 @@
 """``nengo-lmu memory``: how accurately a spiking memory holds its window."""
 
-import numpy as np
-
-from nengo_lmu import cli
-from nengo_lmu.evaluation import (
-    EVAL_SYNAPSE,
-    WINDOW_R,
-    PublicExampleMemory,
-    delay_steps,
-    run_memory,
-)
+from nengo_lmu import backends
+from nengo_lmu.experiments import memory, report
+from nengo_lmu.experiments.baselines import PublicExampleMemory
+from nengo_lmu.experiments.metrics import WINDOW_R
+from nengo_lmu.experiments.plots import plot_window
 
 
 def add_command(subparsers):
@@ -17,11 +12,11 @@ def add_command(subparsers):
         "memory",
         help="measure the window NRMSE of a spiking LMU memory",
         description="Drive an LMUMemory with white noise and measure how well it "
-        "holds its window (DESIGN.md's window NRMSE: mean over r in "
-        "{0.25, 0.5, 0.75, 1} of the Legendre readout against the delayed input, "
-        "both lowpassed at 50 ms, first 2*theta discarded).",
+        "holds its window (the window NRMSE: mean over r in {0.25, 0.5, 0.75, 1} "
+        "of the Legendre readout against the delayed input, both lowpassed at "
+        "50 ms, first 2*theta discarded).",
     )
-    parser.add_argument("--backend", default="nengo", choices=("nengo", "dl", "loihi"))
+    parser.add_argument("--backend", default=backends.NAMES[0], choices=backends.NAMES)
     parser.add_argument("--order", type=int, default=6, help="Legendre order d")
     parser.add_argument("--theta", type=float, default=1.0, help="window (s)")
     parser.add_argument(
@@ -29,7 +24,7 @@ def add_command(subparsers):
     )
     parser.add_argument(
         "--neuron-type",
-        choices=list(cli.NEURON_TYPES),
+        choices=list(memory.memory_neuron_types()),
         default=None,
         help="memory neurons (default: LMUMemory's default; none = exact memory)",
     )
@@ -59,14 +54,15 @@ def memory_options(args):
             options["tau"] = args.synapse
         return options
     if args.neuron_type is not None:
-        options["neuron_type"] = cli.neuron_type(args.neuron_type)
+        options["neuron_type"] = memory.neuron_type(args.neuron_type)
     if args.synapse is not None:
         options["synapse"] = args.synapse
     return options
 
 
 def run(args):
-    result = run_memory(
+    backends.get(args.backend).prepare_process()
+    result = memory.run_memory(
         backend=args.backend,
         order=args.order,
         theta=args.theta,
@@ -83,9 +79,9 @@ def run(args):
         {"r": r, "delay_s": r * args.theta, "nrmse": error}
         for r, error in zip(WINDOW_R, result["window_nrmse_by_r"])
     ]
-    cli.print_table(rows, title=f"window of {args.theta} s, backend {args.backend}")
+    report.print_table(rows, title=f"window of {args.theta} s, backend {args.backend}")
     print()
-    cli.print_table(
+    report.print_table(
         [
             {
                 "window_nrmse": result["window_nrmse"],
@@ -97,35 +93,11 @@ def run(args):
         ]
     )
     if args.plot:
-        plot_window(data, args, args.plot)
+        title = (
+            f"LMU memory on {args.backend}: dashed = true delay, solid = decoded "
+            f"(order {args.order}, theta {args.theta} s)"
+        )
+        plot_window(data, args.theta, args.dt, title, args.plot)
         print(f"wrote {args.plot}")
     result["config"] = "public-example" if args.public_example else "default"
-    cli.print_json(result)
-
-
-def plot_window(data, args, filename):
-    """Input, true delayed inputs and the decoded delays, lowpassed at 50 ms."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    t = args.dt * np.arange(1, len(data["u"]) + 1)
-    decoded = EVAL_SYNAPSE.filt(data["window"], dt=args.dt, y0=0)
-    fig, ax = plt.subplots(figsize=(10, 4.5))
-    ax.plot(t, data["u"][:, 0], color="0.7", label="input u(t)")
-    for j, r in enumerate(WINDOW_R):
-        steps = int(round(r * args.theta / args.dt))
-        true = EVAL_SYNAPSE.filt(delay_steps(data["u"][:, 0], steps), dt=args.dt, y0=0)
-        (line,) = ax.plot(t, true, linestyle="--", linewidth=1)
-        ax.plot(t, decoded[:, j], color=line.get_color(), label=f"u(t - {r:g} theta)")
-    ax.axvspan(0, 2 * args.theta, color="0.9", label="discarded")
-    ax.set_xlabel("time (s)")
-    ax.set_title(
-        f"LMU memory on {args.backend}: dashed = true delay, solid = decoded "
-        f"(order {args.order}, theta {args.theta} s)"
-    )
-    ax.legend(loc="upper right", fontsize="small", ncol=3)
-    fig.tight_layout()
-    fig.savefig(filename, dpi=100)
-    plt.close(fig)
+    report.print_json(result)

@@ -2,16 +2,9 @@
 
 import time
 
-from nengo_lmu import cli
-
-TASKS = ("mnist1d", "psdigits", "psmnist", "mackey_glass")
-BACKENDS = ("dl-rate", "dl", "nengo", "loihi")
-
-
-def _task(name):
-    import networks  # installed beside nengo_lmu (setup.cfg's packages)
-
-    return networks.task(name)
+from nengo_lmu import backends, tasks, training
+from nengo_lmu.experiments import report
+from nengo_lmu.experiments.tasks import evaluate_task, train_task
 
 
 def add_command(subparsers):
@@ -19,9 +12,10 @@ def add_command(subparsers):
         "train",
         help="train a task network in NengoDL and save its parameters",
         description="Train a task network (rate neurons) in NengoDL and save "
-        "its parameters to a .npz (default: networks/params/TASK.npz).",
+        "its parameters to a .npz (default: nengo_lmu/tasks/params/TASK.npz), "
+        "then evaluate it with rate neurons.",
     )
-    train.add_argument("task", choices=TASKS)
+    train.add_argument("task", choices=tasks.NAMES)
     train.add_argument("--epochs", type=int, default=None, help="default: the task's")
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--learning-rate", type=float, default=None)
@@ -29,11 +23,19 @@ def add_command(subparsers):
     train.add_argument("--out", default=None, help="where to save the .npz")
     train.add_argument("--mnist-path", default=None, help="psmnist: local mnist.npz")
     train.add_argument(
+        "--train-through",
+        choices=backends.NAMES,
+        default=None,
+        help="train through this backend's spiking neurons' rate curves at the "
+        "task's deployment rates (loihi: Loihi's quantized rates; saved to "
+        "TASK_BACKEND.npz, which `evaluate --backend BACKEND` then uses)",
+    )
+    train.add_argument(
         "--loihi-aware",
-        action="store_true",
-        help="train through Loihi's quantized neuron rates (for the loihi "
-        "backend; saved to networks/params/TASK_loihi.npz, which `evaluate "
-        "--backend loihi` then uses)",
+        dest="train_through",
+        action="store_const",
+        const="loihi",
+        help="the same as --train-through loihi",
     )
     train.add_argument(
         "--init", default=None, help="start from these parameters (a .npz)"
@@ -48,23 +50,24 @@ def add_command(subparsers):
         "neurons), dl (NengoDL, spiking), nengo (nengo.Simulator, spiking), "
         "loihi (nengo-loihi emulator, Loihi neurons).",
     )
-    evaluate.add_argument("task", choices=TASKS)
-    evaluate.add_argument("--backend", choices=BACKENDS, default="dl-rate")
+    evaluate.add_argument("task", choices=tasks.NAMES)
+    evaluate.add_argument(
+        "--backend", choices=training.MODES, default=training.MODES[0]
+    )
     evaluate.add_argument("--n", type=int, default=None, help="first N test sequences")
     evaluate.add_argument(
         "--steps-per-element",
         type=int,
         default=None,
-        help="simulator steps each element is held (default 1 for dl-rate, "
-        "10 for spiking backends unless the task deploys with more, e.g. "
-        "mnist1d: 20 on loihi)",
+        help="simulator steps each element is held (default 1 with rates, "
+        f"{training.DEFAULT_SPIKING_STEPS} spiking unless the task deploys with "
+        "more, e.g. mnist1d: 20 on loihi)",
     )
     evaluate.add_argument(
         "--rate-scale",
         type=float,
         default=None,
-        help="spiking hidden firing rate per unit activation (Hz); default: the "
-        "task's",
+        help="spiking hidden firing rate per unit activation (Hz); default: the task's",
     )
     evaluate.add_argument(
         "--synapse",
@@ -80,12 +83,11 @@ def add_command(subparsers):
     evaluate.set_defaults(run=run_evaluate)
 
 
-def _data_kwargs(args):
-    return {"mnist_path": args.mnist_path} if args.task == "psmnist" else {}
+def _data_options(args):
+    return {"mnist_path": args.mnist_path} if args.mnist_path else {}
 
 
 def run_train(args):
-    task = _task(args.task)
     options = {
         key: value
         for key, value in (
@@ -95,48 +97,49 @@ def run_train(args):
         if value is not None
     }
     start = time.perf_counter()
-    result = task.train(
+    result = train_task(
+        args.task,
         path=args.out,
         epochs=args.epochs,
         seed=args.seed,
         verbose=2,
-        loihi_aware=args.loihi_aware,
+        train_through=args.train_through,
         init=args.init,
+        data_options=_data_options(args),
         **options,
-        **_data_kwargs(args),
     )
+    task = tasks.get(args.task)
     figures = {
         "task": args.task,
-        "backend": "dl-rate",
-        "epochs": args.epochs or task.DEFAULTS["epochs"],
+        "epochs": args.epochs or task.training["epochs"],
         "train_wall_s": result["wall_s"],
         "path": result["path"],
     }
-    evaluation = task.evaluate("dl-rate", path=result["path"], **_data_kwargs(args))
+    evaluation = evaluate_task(
+        task, "dl-rate", path=result["path"], data_options=_data_options(args)
+    )
+    figures["mode"] = evaluation["mode"]
     figures["n"] = evaluation["n"]
-    figures[task.METRIC] = evaluation[task.METRIC]
+    figures[task.metric] = evaluation[task.metric]
     figures["wall_s"] = time.perf_counter() - start
-    cli.print_table([figures], title=f"trained {args.task}")
-    cli.print_json(figures)
+    report.print_table([figures], title=f"trained {args.task}")
+    report.print_json(figures)
 
 
 def run_evaluate(args):
-    task = _task(args.task)
-    options = {
-        key: value
-        for key, value in (("rate_scale", args.rate_scale), ("synapse", args.synapse))
-        if value is not None
-    }
-    result = task.evaluate(
+    backend, spiking = training.parse_mode(args.backend)
+    backend.prepare_process()
+    result = evaluate_task(
+        args.task,
         args.backend,
         n=args.n,
         steps_per_element=args.steps_per_element,
         path=args.params,
         batch_size=args.batch_size,
-        progress=args.backend in ("nengo", "loihi"),
-        **options,
-        **_data_kwargs(args),
+        progress=report.Progress("sequences") if spiking else None,
+        data_options=_data_options(args),
+        rate_scale=args.rate_scale,
+        synapse=args.synapse,
     )
-    figures = {"task": args.task, **result}
-    cli.print_table([figures], title=f"{args.task} on {args.backend}")
-    cli.print_json(figures)
+    report.print_table([result], title=f"{args.task} on {args.backend}")
+    report.print_json(result)

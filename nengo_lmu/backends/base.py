@@ -1,0 +1,241 @@
+"""What every backend tells the networks: the protocol, with nengo's answers.
+
+A backend is an object that knows one simulator: the digital lowpass it
+really runs, the solver its recurrent connections need, the spiking
+counterparts of rate neurons, how values on the host reach neurons, what it
+refuses to build and why, and how it runs a batch of sequences.  Networks ask
+their backend; no other code compares backend names.
+
+`Backend` holds nengo's semantics (NengoDL shares them); `LoihiBackend`
+overrides what the chip does differently.
+"""
+
+import contextlib
+import importlib
+import sys
+import warnings
+
+import nengo
+import numpy as np
+from nengo.exceptions import BuildError
+
+from nengo_lmu.mapping import lowpass_decay
+from nengo_lmu.neurons import copy_neuron_type, rate_type
+
+#: Steps per printed progress line when a backend runs many sequences.
+PROGRESS_EVERY = 50
+
+
+class Backend:
+    """A simulator that LMU networks are mapped for.
+
+    Attributes
+    ----------
+    name : str
+        The registry name (``nengo_lmu.Simulator(..., backend=name)``).
+    package : str
+        The module holding the simulator.
+    extra : str or None
+        The pip extra that installs it.
+    """
+
+    name = "nengo"
+    package = "nengo"
+    extra = None
+    description = "nengo.Simulator, the reference simulator"
+
+    # warnings nengo_lmu's networks meet on this backend by design (regular
+    # expressions); silenced while they are built and started
+    expected_warnings = ()
+
+    def __repr__(self):
+        return f"<backend {self.name!r}: {self.description}>"
+
+    # --- the simulator ------------------------------------------------------
+
+    def import_module(self):
+        """The simulator's package, or an ImportError naming the extra."""
+        try:
+            module = importlib.import_module(self.package)
+        except ImportError as error:
+            raise ImportError(
+                f"backend {self.name!r} needs {self.package}, which is not "
+                f'installed: pip install "nengo-lmu[{self.extra}]"'
+            ) from error
+        self.register_builders()
+        return module
+
+    def prepare_process(self):
+        """Import the simulator the way a job that needs only it should
+        (see `LoihiBackend.prepare_process`); returns the module."""
+        return self.import_module()
+
+    def owns(self, simulator_class):
+        """Whether ``simulator_class`` is this backend's simulator."""
+        return simulator_class.__module__.split(".")[0] == self.package
+
+    @contextlib.contextmanager
+    def quiet(self):
+        """Silence the warnings in `expected_warnings` (and only those)."""
+        with warnings.catch_warnings():
+            for message in self.expected_warnings:
+                warnings.filterwarnings("ignore", message=message)
+            yield
+
+    def simulator(self, network, dt, **kwargs):
+        """Build ``network`` on this backend's simulator at step ``dt``."""
+        module = self.import_module()
+        try:
+            with self.quiet():
+                return module.Simulator(network, dt=dt, **kwargs)
+        except BuildError as error:
+            advice = self.build_advice(network, error)
+            if advice is None:
+                raise
+            raise BuildError(advice) from error
+
+    def probe_data(self, sim, probe):
+        """``sim.data[probe]`` as ``(steps, dims)``."""
+        return np.asarray(sim.data[probe])
+
+    def simulator_options(self, dt, pes_error_scale=None):
+        """Keyword arguments for `simulator` that set what this backend lets
+        a model configure (nengo has nothing to set)."""
+        return {}
+
+    # --- mapping: the digital lowpass and the input path --------------------
+
+    def synapse_decay(self, tau, dt):
+        """Per-step decay ``a`` of the lowpass ``y[k] = a y[k-1] + (1-a) x[k]``
+        that this simulator runs for time constant ``tau`` at step ``dt``.
+
+        Nengo and NengoDL discretize ``1 / (tau s + 1)`` by zero-order hold:
+        ``a = exp(-dt / tau)``.
+        """
+        return lowpass_decay(tau, dt)
+
+    def input_synapse(self, synapse):
+        """The synapse to put on a host input that drives neurons directly, so
+        that the neurons see it filtered once by ``synapse``."""
+        return synapse
+
+    def recurrent_solver(self, reg):
+        """The solver of a recurrent ensemble-to-ensemble connection.
+
+        Decoded (decoders, then the transform, then encoders): the cheapest
+        form on a CPU.  Light regularization, because the memory's recurrence
+        is close to the identity and a heavier one's decoding bias acts as a
+        leak.
+        """
+        return nengo.solvers.LstsqL2(weights=False, reg=reg)
+
+    def host_relay_scale(self, host_scale):
+        """By how much values sent from host nodes to neurons are divided
+        (1: they reach the neurons as they are)."""
+        return 1.0
+
+    # --- neurons --------------------------------------------------------------
+
+    #: rate type -> its spiking counterpart on this backend
+    def spiking_types(self):
+        return {
+            nengo.RectifiedLinear: nengo.SpikingRectifiedLinear,
+            nengo.LIFRate: nengo.LIF,
+        }
+
+    def spiking_type(self, neuron_type, amplitude=None):
+        """The spiking counterpart of ``neuron_type`` on this backend.
+
+        A spiking type is first reduced to its rate type, so this also moves
+        a spiking type between backends.  Parameters the two share (time
+        constants, amplitude) are kept.
+        """
+        rate = rate_type(neuron_type)
+        for rate_cls, spiking_cls in self.spiking_types().items():
+            if type(rate) is rate_cls:
+                return copy_neuron_type(rate, spiking_cls, amplitude=amplitude)
+        raise nengo.exceptions.ValidationError(
+            f"no spiking counterpart of {neuron_type} is known on backend "
+            f"{self.name!r}; use nengo.RectifiedLinear or nengo.LIFRate (or their "
+            "spiking types)",
+            attr="neuron_type",
+        )
+
+    def prepare_dl_training(self):
+        """Make NengoDL train this backend's spiking neuron types through the
+        rate curves they really follow (nengo's need nothing)."""
+
+    def unsupported(self, neuron_type):
+        """Why this backend cannot run ``neuron_type`` (None when it can)."""
+        return None
+
+    def memory_tuning(self, neuron_type):
+        """Default tuning of spiking-memory ensembles of ``neuron_type``.
+
+        Returns a dict of `.LMUMemory` arguments (``max_rates``,
+        ``intercepts``, ``synapse``, ``solver_reg``, ``headroom``) and
+        ``reason``, a sentence saying why; `.LMUMemory.summary` shows it.
+        """
+        return {
+            "max_rates": nengo.dists.Uniform(120, 160),
+            "intercepts": nengo.dists.Uniform(-0.3, 0.3),
+            "synapse": 0.5,
+            "solver_reg": 0.01,
+            "headroom": 3.0,
+            "reason": (
+                "rectified-linear tuning packed around the state's range: "
+                "alternating +-1 encoders with intercepts near zero combine "
+                "into a line, and a long synapse averages spikes"
+            ),
+        }
+
+    # --- checks and advice ----------------------------------------------------
+
+    def check_network(self, network):
+        """Refuse, before a long build, what this backend cannot run."""
+        for ens in network.all_ensembles:
+            reason = self.unsupported(ens.neuron_type)
+            if reason is not None:
+                raise BuildError(f"{ens}: {reason}")
+
+    def build_advice(self, network, error):
+        """Explain a build error that LMU networks can meet (None if none)."""
+        return None
+
+    # --- builders -------------------------------------------------------------
+
+    def builder_and_delegate(self):
+        """The builder class to register with and the network build function
+        to delegate to (None when the package is not imported yet)."""
+        return nengo.builder.Builder, nengo.builder.network.build_network
+
+    def register_builders(self):
+        """Let this backend's builder build `.MappedNetwork` through
+        `.build_mapped_network` (once; a no-op until the package is imported)."""
+        from nengo_lmu.backends.mapped import register_with
+
+        if sys.modules.get(self.package) is not None:
+            register_with(self, *self.builder_and_delegate())
+
+    # --- running sequences ----------------------------------------------------
+
+    def run_sequences(self, stack, inputs, batch_size=100, progress=None):
+        """Outputs of ``stack`` on held inputs ``(n, steps, d)``, each sequence
+        from the network's initial state.
+
+        nengo resets the simulator between sequences (with the same seed, so
+        that every sequence starts from the same state).
+        """
+        n_steps = inputs.shape[1]
+        outputs = []
+        with stack.feeding(inputs):
+            with self.simulator(stack, dt=stack.dt, progress_bar=False) as sim:
+                for i in range(len(inputs)):
+                    if i > 0:
+                        sim.reset(seed=sim.seed)
+                    stack.feed.select(i)
+                    sim.run_steps(n_steps)
+                    outputs.append(self.probe_data(sim, stack.probe)[-n_steps:].copy())
+                    if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
+                        progress(i + 1, len(inputs))
+        return np.stack(outputs)

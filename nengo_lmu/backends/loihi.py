@@ -1,0 +1,325 @@
+"""nengo-loihi: the Loihi emulator here, Loihi hardware where NxSDK is installed.
+
+What the chip does differently from nengo, and what LMU networks must do
+about it:
+
+- Its synapses decay by a 12-bit integer per step (`synapse_decay`), so the
+  memory is mapped for that decay, not ``exp(-dt/tau)``.
+- Each block filters all its inputs with one synapse, host inputs included:
+  a host value that drives neurons is sent unfiltered (`input_synapse`).
+- Host values reach the chip as spikes of on/off neurons that saturate at 1
+  (`host_relay_scale`).
+- Weights are 8-bit mantissas sharing one exponent per connection: a decoded
+  recurrence's small transform entries find no exponent, so recurrent
+  connections use neuron-to-neuron weights (`recurrent_solver`); and a core
+  has 4096 input axons (`check_network`).
+- Its neurons are `nengo_loihi.neurons` types (`spiking_types`).
+- The emulator cannot reset: sequences run as side-by-side copies
+  (`run_sequences`).
+"""
+
+import sys
+
+import nengo
+import numpy as np
+from nengo.exceptions import BuildError
+
+from nengo_lmu.backends.base import Backend
+
+#: nengo-loihi stores the synaptic decay in 12 bits (builder/discretize.py).
+DECAY_BITS = 12
+#: Input axons of one Loihi core, and the neurons one core holds.
+MAX_AXONS = 4096
+MAX_CORE_NEURONS = 1024
+#: Sequences run side by side in one emulator (it cannot reset).
+COPIES = 20
+
+
+class LoihiBackend(Backend):
+    name = "loihi"
+    package = "nengo_loihi"
+    extra = "loihi"
+    description = "nengo_loihi.Simulator (the Loihi emulator, or Loihi hardware)"
+
+    expected_warnings = (
+        # a memory block's inputs all take its recurrent synapse (see
+        # `input_synapse`): nengo-loihi says so once per block
+        r"tau_s is (currently|already set to)",
+        # LMU neurons start at rest, which is Loihi's only initial state
+        r"NengoLoihi does not support initial values for 'voltage'",
+        # the low bits of a connection's small weights, below the exponent it
+        # shares with its largest (the memory's accuracy figures include it)
+        r"Lost \d+ extra bits in weight rounding",
+        # nengo-loihi 1.1 fills its integer compartment arrays with NaN before
+        # setting them, once per simulator
+        r"invalid value encountered in cast",
+    )
+
+    # --- the simulator ------------------------------------------------------
+
+    def prepare_process(self):
+        """Import nengo-loihi without TensorFlow, for a process that runs only
+        Loihi jobs (the command line's memory and delay jobs).
+
+        nengo-loihi imports TensorFlow whenever it is installed, only to give
+        NengoDL its neuron builders; that costs seconds and prints TensorFlow's
+        log lines.  While nengo-loihi is imported here, ``tensorflow`` and
+        ``nengo_dl`` are marked unavailable in ``sys.modules`` (Python's way
+        of saying a module cannot be imported); the marks are removed
+        afterwards.  A process that has imported either already keeps them.
+        """
+        if self.package in sys.modules or "tensorflow" in sys.modules:
+            return self.import_module()
+        hidden = ("tensorflow", "nengo_dl")
+        saved = {name: sys.modules.get(name) for name in hidden}
+        try:
+            sys.modules.update(dict.fromkeys(hidden))
+            return self.import_module()
+        finally:
+            for name, module in saved.items():
+                if module is None:
+                    del sys.modules[name]
+                else:
+                    sys.modules[name] = module
+
+    def simulator_options(self, dt, pes_error_scale=None):
+        """``model``: a nengo-loihi build model whose PES errors are scaled by
+        ``pes_error_scale`` before the chip rounds and clips them to
+        [-127, 127] (nengo-loihi's default is 100)."""
+        if pes_error_scale is None:
+            return {}
+        model = self.import_module().builder.Model(dt=dt)
+        model.pes_error_scale = pes_error_scale
+        return {"model": model}
+
+    def builder_and_delegate(self):
+        nengo_loihi = sys.modules[self.package]
+        return nengo_loihi.builder.Builder, nengo_loihi.builder.network.build_network
+
+    # --- mapping --------------------------------------------------------------
+
+    def synapse_decay(self, tau, dt):
+        """The decay nengo-loihi programs: it stores
+        ``D = round((2**12 - 1) (1 - exp(-dt/tau)) - 1)`` and the chip keeps
+        ``(2**12 - 1 - D) / 2**12`` of the current each step.
+
+        Examples
+        --------
+        >>> LoihiBackend().synapse_decay(0.1, 0.001)
+        0.989990234375
+        """
+        return (2**DECAY_BITS - 1 - decay_steps(tau, dt)) / 2**DECAY_BITS
+
+    def input_synapse(self, synapse):
+        """None: nengo-loihi filters a host input on the host with the
+        connection's synapse, sends it as spikes, and the chip filters it
+        again with the one synapse each block applies to all its inputs (the
+        recurrent one); sent raw, it is filtered once, on the chip."""
+        return None
+
+    def recurrent_solver(self, reg):
+        """Neuron-to-neuron weights: a decoded connection goes through decode
+        neurons (more spike noise) whose weights, the decoders times a small
+        transform entry, find no shared exponent."""
+        return nengo.solvers.LstsqL2(weights=True, reg=reg)
+
+    def host_relay_scale(self, host_scale):
+        """nengo-loihi encodes host values as spikes of on/off neurons that
+        saturate at 1: values are sent divided by ``host_scale``."""
+        return float(host_scale)
+
+    # --- neurons --------------------------------------------------------------
+
+    def spiking_types(self):
+        neurons = self.import_module().neurons
+        return {
+            nengo.RectifiedLinear: neurons.LoihiSpikingRectifiedLinear,
+            nengo.LIFRate: neurons.LoihiLIF,
+        }
+
+    def unsupported(self, neuron_type):
+        """nengo-loihi runs the neuron types it has a build function for
+        (LIF, SpikingRectifiedLinear, RegularSpiking and their Loihi types)."""
+        if neuron_type is None:
+            return None
+        builders = self.import_module().builder.Builder.builders
+        for cls in type(neuron_type).__mro__:
+            if cls is nengo.neurons.NeuronType:
+                break
+            if cls in builders:
+                return None
+        return (
+            f"neuron type {neuron_type} cannot run on the 'loihi' backend; use "
+            "nengo.LIF, nengo.SpikingRectifiedLinear or their nengo_loihi.neurons "
+            "Loihi variants"
+        )
+
+    def prepare_dl_training(self):
+        """Let NengoDL train `nengo_loihi.neurons.LoihiSpikingRectifiedLinear`
+        neurons through Loihi's own rate curve.
+
+        A Loihi rectified-linear neuron fires whenever its voltage passes 1
+        and then resets to 0, so with input ``J`` it spikes every
+        ``ceil(1 / (J dt))`` steps.  Training uses that quantized rate forward
+        and the rectified-linear slope backward (a straight-through estimator);
+        inference spikes as the chip does.  (nengo-loihi would take this
+        builder from nengo-extras 0.5, whose version does not match NengoDL
+        3.6's batched signals.)
+        """
+        import nengo_dl
+        import tensorflow as tf
+
+        neurons = self.import_module().neurons
+        base = nengo_dl.neuron_builders.SpikingRectifiedLinearBuilder
+
+        class LoihiRectifiedLinearBuilder(base):
+            def step(self, J, dt, voltage):
+                voltage = tf.nn.relu(voltage + J * dt)
+                spiked = voltage > 1
+                out = tf.cast(spiked, J.dtype) * self.alpha
+                return out, tf.where(spiked, tf.zeros_like(voltage), voltage)
+
+            def training_step(self, J, dt, **state):
+                amplitude = 1.0 if self.amplitude is None else self.amplitude
+                current = tf.nn.relu(J)
+                # steps between spikes; currents too weak to spike in 1e9 steps
+                # count as silent
+                steps = tf.math.ceil(1.0 / (tf.maximum(current, 1e-9 / dt) * dt))
+                quantized = tf.where(
+                    current > 0, 1.0 / (steps * dt), tf.zeros_like(current)
+                )
+                return amplitude * (current + tf.stop_gradient(quantized - current))
+
+        impl = nengo_dl.neuron_builders.SimNeuronsBuilder.TF_NEURON_IMPL
+        neurons.install_dl_builders()  # first, so that it does not replace ours
+        impl[neurons.LoihiSpikingRectifiedLinear] = LoihiRectifiedLinearBuilder
+
+    # --- checks and advice ----------------------------------------------------
+
+    def check_network(self, network):
+        """Refuse neuron types the chip cannot run and ensembles whose input
+        axons exceed a core's, before a long build."""
+        super().check_network(network)
+        for ens, axons, sources in input_axons(network):
+            if axons <= MAX_AXONS:
+                continue
+            raise BuildError(
+                f"{ens} needs {axons} input axons ({sources}) but a Loihi core "
+                f"has {MAX_AXONS}: with neuron-to-neuron weights every pre "
+                f"neuron needs an axon into it. {fitting_size(ens, network)}"
+            )
+
+    def build_advice(self, network, error):
+        """Explain the nengo-loihi build errors that LMU networks can meet.
+
+        - "Could not find appropriate weight exponent": Loihi stores each
+          connection's weights as 8-bit mantissas sharing one exponent.  A
+          decoded connection goes through decode neurons whose weights are
+          the decoders times the transform; when a recurrent transform entry
+          is small next to the decoders, no exponent fits.
+        - "axons (N) exceeded max (4096)": a core's input axons.
+        """
+        message = str(error)
+        if "weight exponent" in message:
+            return (
+                f"nengo-loihi cannot represent the weights of {network}: "
+                f"{message}. A decoded recurrent connection (a solver with "
+                "weights=False) has transform entries too small for the 8-bit "
+                "weights that share one exponent on Loihi. Use neuron-to-neuron "
+                "weights: leave solver=None (LstsqL2(weights=True) on Loihi) or "
+                "pass a solver with weights=True."
+            )
+        if "axons" in message and "exceeded max" in message:
+            return (
+                f"{network} does not fit Loihi's cores: {message}. With "
+                "neuron-to-neuron recurrent weights each memory neuron needs an "
+                "axon per memory ensemble, so n_neurons * order must stay within "
+                f"{MAX_AXONS} per memory; use fewer neurons per dimension."
+            )
+        return None
+
+    # --- running sequences ----------------------------------------------------
+
+    def run_sequences(self, stack, inputs, batch_size=COPIES, progress=None):
+        """Run up to `COPIES` copies of ``stack`` side by side in one emulator
+        per batch, each fed one sequence: the emulator cannot reset, and every
+        sequence must start from rest."""
+        copies = max(1, min(batch_size, COPIES))
+        n_steps = inputs.shape[1]
+        outputs = []
+        for start in range(0, len(inputs), copies):
+            batch = inputs[start : start + copies]
+            with nengo.Network() as net:
+                replicas = [stack.replica(sequence) for sequence in batch]
+            with self.simulator(net, dt=stack.dt, progress_bar=False) as sim:
+                sim.run_steps(n_steps)
+            outputs.extend(self.probe_data(sim, r.probe) for r in replicas)
+            if progress is not None:
+                progress(start + len(batch), len(inputs))
+        return np.stack(outputs)
+
+
+def decay_steps(tau, dt):
+    """The integer decay nengo-loihi programs for a lowpass ``tau`` at ``dt``.
+
+    Examples
+    --------
+    >>> decay_steps(0.1, 0.001)
+    40
+    """
+    max_decay = 2**DECAY_BITS - 1
+    decay = 1.0 if tau == 0 else -np.expm1(-dt / tau)
+    return int(np.clip(np.round(decay * max_decay - 1), 0, max_decay))
+
+
+def _on_chip(obj):
+    return isinstance(obj, (nengo.Ensemble, nengo.ensemble.Neurons))
+
+
+def _ensemble(obj):
+    return obj.ensemble if isinstance(obj, nengo.ensemble.Neurons) else obj
+
+
+def input_axons(network):
+    """``(ensemble, axons, description)`` for every on-chip ensemble that fits
+    one core: the input axons its incoming connections need.
+
+    A neuron-to-neuron connection (from ``.neurons``, or a solver with
+    ``weights=True``) needs one axon per pre neuron; a decoded or host
+    connection, one per on/off decode neuron (two per dimension).
+    """
+    counts = {}
+    for conn in network.all_connections:
+        post = _ensemble(conn.post_obj)
+        if not _on_chip(conn.post_obj) or post.n_neurons > MAX_CORE_NEURONS:
+            continue
+        weights = isinstance(conn.pre_obj, nengo.ensemble.Neurons) or (
+            _on_chip(conn.pre_obj) and getattr(conn.solver, "weights", False)
+        )
+        axons = _ensemble(conn.pre_obj).n_neurons if weights else 2 * conn.size_mid
+        counts.setdefault(post, []).append((conn, axons, weights))
+    for ens, entries in counts.items():
+        total = sum(axons for _, axons, _ in entries)
+        n_weighted = sum(1 for *_, weights in entries if weights)
+        yield ens, total, f"{n_weighted} neuron-to-neuron connections of {len(entries)}"
+
+
+def fitting_size(ens, network):
+    """Advice: how many neurons each pre ensemble may have so that ``ens``
+    fits a core, when its neuron-to-neuron inputs come from equal ensembles."""
+    sizes, other = [], 0
+    for conn in network.all_connections:
+        if _ensemble(conn.post_obj) is not ens or not _on_chip(conn.post_obj):
+            continue
+        if isinstance(conn.pre_obj, nengo.ensemble.Neurons) or (
+            _on_chip(conn.pre_obj) and getattr(conn.solver, "weights", False)
+        ):
+            sizes.append(_ensemble(conn.pre_obj).n_neurons)
+        else:
+            other += 2 * conn.size_mid
+    if sizes and len(set(sizes)) == 1:
+        return (
+            f"Use n_neurons <= {(MAX_AXONS - other) // len(sizes)} per ensemble "
+            f"({len(sizes)} ensembles send it weights)."
+        )
+    return "Use fewer neurons in the ensembles that send it weights."

@@ -1,0 +1,105 @@
+"""Train and evaluate the ready-made task networks (`nengo_lmu.tasks`)."""
+
+from nengo_lmu import backends, tasks, training
+from nengo_lmu.stack import LMUStack
+
+
+def train_task(
+    task,
+    path=None,
+    epochs=None,
+    seed=0,
+    verbose=1,
+    train_through=None,
+    init=None,
+    data_options=None,
+    **options,
+):
+    """Train ``task``'s network in NengoDL and save its parameters.
+
+    Parameters
+    ----------
+    task : str or Task
+    path : str, optional
+        Where to save (default: the task's committed file, or
+        ``{task}_{train_through}.npz`` when training through a backend).
+    epochs : int, optional
+        Default: the task's.
+    train_through : str, optional
+        A backend whose spiking neurons the hidden layers train through (their
+        rate curves at the task's deployment ``rate_scale``), usually from
+        ``init``: parameters for that backend.
+    init : str, optional
+        A saved ``.npz`` to start from.
+    data_options : dict, optional
+        Passed to the task's ``load_data`` (e.g. ``mnist_path``).
+    **options
+        Override the task's training options (``batch_size``,
+        ``learning_rate``).
+
+    Returns
+    -------
+    dict
+        ``history``, ``wall_s`` and ``path``.
+    """
+    task = tasks.get(task) if isinstance(task, str) else task
+    data = task.load_data(**(data_options or {}))
+    fit_options = dict(task.training, **options)
+    if epochs is not None:
+        fit_options["epochs"] = epochs
+    build = {"backend": backends.trainer().name}
+    command = (
+        f"nengo-lmu train {task.name} --seed {seed} --epochs {fit_options['epochs']}"
+    )
+    if train_through is not None:
+        build.update(
+            spiking=True,
+            spiking_backend=train_through,
+            rate_scale=task.deploy.get("rate_scale", 1.0),
+        )
+        command += f" --train-through {train_through}"
+    stack = LMUStack.from_config(task.config(seed), **build)
+    if init is not None:
+        stack.load_parameters(init)
+        command += f" --init {init}"
+    result = training.fit(stack, data, verbose=verbose, **fit_options)
+    path = path or task.params_path(suffix=train_through)
+    stack.save(path, made_by=command)
+    result["path"] = path
+    return result
+
+
+def evaluate_task(
+    task,
+    mode="dl-rate",
+    n=None,
+    steps_per_element=None,
+    path=None,
+    batch_size=100,
+    progress=None,
+    data_options=None,
+    **overrides,
+):
+    """Evaluate ``task``'s saved parameters on its first ``n`` test sequences.
+
+    Spiking modes use the task's deployment settings (``overrides`` replace
+    them) and its steps per element for the backend; the parameters default
+    to those trained for the backend where they exist.
+    """
+    task = tasks.get(task) if isinstance(task, str) else task
+    backend, spiking = training.parse_mode(mode)
+    options = dict(task.deploy) if spiking else {}
+    options.update({k: v for k, v in overrides.items() if v is not None})
+    if steps_per_element is None and spiking:
+        steps_per_element = task.deploy_steps(backend.name)
+    result = training.evaluate(
+        path or task.params_path(backend.name),
+        task.load_data(**(data_options or {})),
+        mode,
+        n=n,
+        steps_per_element=steps_per_element,
+        batch_size=batch_size,
+        progress=progress,
+        **options,
+    )
+    return dict({"task": task.name}, **result)

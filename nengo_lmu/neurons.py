@@ -1,0 +1,121 @@
+"""Neuron types: rate and spiking counterparts, and their config round trip.
+
+Which spiking type a rate type becomes depends on the simulator (see
+`.Backend.spiking_type`); this module holds what does not.
+"""
+
+import importlib
+import inspect
+
+import nengo
+from nengo.exceptions import ValidationError
+
+#: Short names of the rate types a trained network's hidden layer may use.
+HIDDEN_TYPES = {"relu": nengo.RectifiedLinear, "lif": nengo.LIFRate}
+
+
+def rate_type(neuron_type):
+    """The rate neuron type a spiking ``neuron_type`` follows (itself if rate).
+
+    Examples
+    --------
+    >>> rate_type(nengo.SpikingRectifiedLinear(amplitude=0.5))
+    RectifiedLinear(amplitude=0.5)
+    >>> rate_type(nengo.PoissonSpiking(nengo.LIFRate(tau_rc=0.05)))
+    LIFRate(tau_rc=0.05)
+    """
+    base = getattr(neuron_type, "base_type", None)
+    if base is not None:  # PoissonSpiking, RegularSpiking, StochasticSpiking
+        return base
+    if not neuron_type.spiking:
+        return neuron_type
+    for cls in type(neuron_type).__mro__[1:]:
+        if cls is nengo.neurons.NeuronType:
+            break
+        if not cls.spiking:
+            return copy_neuron_type(neuron_type, cls)
+    raise ValidationError(
+        f"no rate counterpart of {neuron_type} is known", attr="neuron_type"
+    )
+
+
+def constructor_args(neuron_type, cls=None):
+    """The arguments of ``cls`` (default: the type's own class) that
+    ``neuron_type`` has, read through its public attributes."""
+    cls = type(neuron_type) if cls is None else cls
+    args = {}
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if name in ("self", "initial_state") or param.kind in (
+            param.VAR_KEYWORD,
+            param.VAR_POSITIONAL,
+        ):
+            continue
+        if hasattr(neuron_type, name):
+            args[name] = getattr(neuron_type, name)
+    return args
+
+
+def copy_neuron_type(neuron_type, cls, amplitude=None):
+    """A ``cls`` neuron type with the constructor arguments it shares with
+    ``neuron_type``, and ``amplitude`` if given."""
+    args = constructor_args(neuron_type, cls)
+    if amplitude is not None:
+        args["amplitude"] = amplitude
+    return cls(**args)
+
+
+def to_config(neuron_type):
+    """A JSON-able description of ``neuron_type`` (None stays None).
+
+    Examples
+    --------
+    >>> to_config(nengo.LIF(tau_rc=0.05))["class"]
+    'nengo.neurons.LIF'
+    """
+    if neuron_type is None:
+        return None
+    args = constructor_args(neuron_type)
+    for name, value in args.items():
+        if isinstance(value, nengo.neurons.NeuronType):
+            args[name] = to_config(value)
+        elif isinstance(value, (int, float, str, bool)) or value is None:
+            continue
+        else:
+            raise ValidationError(
+                f"cannot describe {neuron_type}'s {name}={value!r} in a config",
+                attr="neuron_type",
+            )
+    cls = type(neuron_type)
+    return {"class": f"{cls.__module__}.{cls.__qualname__}", "args": args}
+
+
+def from_config(config):
+    """The neuron type described by `to_config` (only nengo's packages).
+
+    Examples
+    --------
+    >>> from_config(to_config(nengo.PoissonSpiking(nengo.LIFRate())))
+    PoissonSpiking(base_type=LIFRate())
+    """
+    if config is None or isinstance(config, nengo.neurons.NeuronType):
+        return config
+    if isinstance(config, str):
+        if config not in HIDDEN_TYPES:
+            raise ValidationError(
+                f"unknown neuron type {config!r}; use one of {sorted(HIDDEN_TYPES)} "
+                "or a nengo neuron type",
+                attr="neuron_type",
+            )
+        return HIDDEN_TYPES[config]()
+    module, _, name = config["class"].rpartition(".")
+    if module.split(".")[0] not in ("nengo", "nengo_loihi"):
+        raise ValidationError(
+            f"neuron types come from nengo or nengo_loihi (got {config['class']!r})",
+            attr="neuron_type",
+        )
+    cls = getattr(importlib.import_module(module), name)
+    args = {
+        key: from_config(value) if isinstance(value, dict) else value
+        for key, value in config["args"].items()
+    }
+    return cls(**args)

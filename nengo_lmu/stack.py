@@ -1,0 +1,693 @@
+"""LMUStack: `.LMUNetwork` layers in series, a model that saves and loads.
+
+A sequence enters ``stack.input``, each layer's ``output`` drives the next
+layer's ``input``, and ``stack.probe`` records the last layer's output.  The
+stack is described by its config (`get_config`; `from_config` rebuilds it,
+as keras-lmu's layers do) and its parameters (`get_parameters`,
+`set_parameters`); `save` writes both to a small ``.npz`` that `load`
+rebuilds anywhere, with the deployment options (backend, spiking, steps per
+element) chosen at load time.
+
+Time: a sequence element is held for ``steps_per_element`` simulator steps and
+each layer's window ``theta`` (given in elements) becomes
+``theta * steps_per_element * dt`` seconds, so that a held sequence starts
+every element with exactly the memory that the unheld one has (the
+zero-order-hold discretization is exact for held inputs).
+
+The output is pooled over time: ``"mean"`` (the class from the mean of the
+readout over the whole sequence, robust to spike noise), ``"last"`` (from the
+readout of the last element, averaged over its steps, as keras-lmu's
+``return_sequences=False``) or ``"none"`` (one output per element, for
+regression).
+"""
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+import zipfile
+
+import nengo
+import numpy as np
+from nengo.exceptions import ValidationError
+from nengo.params import IntParam, Parameter
+
+from nengo_lmu import neurons
+from nengo_lmu.backends.mapped import MappedNetwork
+from nengo_lmu.data import hold
+from nengo_lmu.network import LMUNetwork
+from nengo_lmu.version import version
+
+POOLINGS = ("mean", "last", "none")
+#: The layer keys that fix a layer's shape and dynamics (a saved file's
+#: parameters fit a stack only where these agree).
+LAYER_KEYS = (
+    "memory_d",
+    "order",
+    "theta",
+    "hidden_units",
+    "output_d",
+    "hidden_to_memory",
+    "memory_to_memory",
+    "input_to_hidden",
+    "hidden_to_hidden",
+)
+#: The per-layer `.LMUNetwork` options a stack's config may also give.
+LAYER_OPTIONS = ("memory_neuron_type", "memory_n_neurons", "memory_synapse")
+#: The stack keys that fix the shape of its parameters.
+SHAPE_KEYS = ("input_d", "seq_len", "pooling", "hidden_neuron_type")
+#: Version of the parameter file format (1: before nengo-lmu wrote one).
+FILE_FORMAT = 2
+
+
+class SequenceFeed:
+    """The input node's function: element ``k`` of the selected sequence at
+    step ``k`` (zeros when no sequence is fed)."""
+
+    def __init__(self, size, dt):
+        self.size, self.dt = size, dt
+        self.sequences = None
+        self.index = 0
+
+    def select(self, index):
+        self.index = index
+
+    def __call__(self, t):
+        if self.sequences is None:
+            return np.zeros(self.size)
+        sequence = self.sequences[self.index]
+        step = int(round(t / self.dt)) - 1
+        return sequence[min(max(step, 0), len(sequence) - 1)]
+
+
+class LMUStack(MappedNetwork):
+    """`.LMUNetwork` layers in series, with the model's config round trip.
+
+    Parameters
+    ----------
+    input_d : int
+        Dimensions of each sequence element.
+    seq_len : int
+        Elements per sequence.
+    layers : list of dict
+        Each layer's `.LMUNetwork` arguments: ``memory_d``, ``order``,
+        ``theta`` (in elements), ``hidden_units``, ``output_d`` and the
+        optional connections; optionally ``memory_neuron_type`` (a neuron
+        type or its config: the neural memory, instead of the exact one),
+        ``memory_n_neurons`` and ``memory_synapse``.  A layer's input
+        dimensions are the previous layer's ``output_d`` (``hidden_units``
+        when that is 0).
+    pooling : {"mean", "last", "none"}
+        How the output sequence is read (see the module docstring).
+    hidden_neuron_type : {"relu", "lif"} or nengo.neurons.NeuronType
+        The hidden layers' rate neurons.
+    rate_scale : float or list of float
+        Every layer's (or each layer's) `.LMUNetwork` ``rate_scale``: with
+        rectified-linear neurons it leaves the rate network unchanged and sets
+        how fast the spiking one fires (Hz per unit activation).
+    steps_per_element : int
+        Simulator steps each element is held for.
+    spiking : bool
+        Build the neurons spiking.
+    backend : {"nengo", "dl", "loihi"}
+        The simulator the stack is mapped for.
+    dt : float
+        Simulator step.
+    synapse : float or None
+        Lowpass on the connections from each layer's output to the next
+        layer's input (smooths spikes between layers; None for training).
+    host_scale : float or list of float, optional
+        Every layer's (or each layer's) `.LMUNetwork` ``host_scale``.
+    spiking_backend : str, optional
+        Whose spiking neuron types to use (`.LMUNetwork`'s).
+    seed : int, optional
+        The stack's seed (layer ``i`` is seeded ``seed + 1 + i``).
+    task : str, optional
+        The name of the task the stack was made for (kept in its config).
+    label, add_to_container
+        As for `nengo.Network`.
+
+    Attributes
+    ----------
+    input : nengo.Node
+        Feeds the sequence (see `predict`, `feeding`).
+    layers : list of LMUNetwork
+    output : nengo.Node
+        The last layer's output.
+    probe : nengo.Probe
+        On ``output``, unfiltered.
+
+    Examples
+    --------
+    >>> stack = LMUStack(input_d=1, seq_len=5, layers=[
+    ...     {"memory_d": 1, "order": 2, "theta": 5, "hidden_units": 4,
+    ...      "output_d": 3}])
+    >>> stack.layers[0].memory.theta
+    0.005
+    >>> LMUStack.from_config(stack.get_config()).get_config() == stack.get_config()
+    True
+    """
+
+    seq_len = IntParam("seq_len", low=1)
+    input_d = IntParam("input_d", low=1)
+    steps_per_element = IntParam("steps_per_element", low=1)
+    pooling = Parameter("pooling")
+
+    def __init__(
+        self,
+        input_d,
+        seq_len,
+        layers,
+        pooling="mean",
+        hidden_neuron_type="relu",
+        rate_scale=1.0,
+        steps_per_element=1,
+        spiking=False,
+        backend="nengo",
+        dt=0.001,
+        synapse=None,
+        host_scale=None,
+        spiking_backend=None,
+        seed=None,
+        task=None,
+        label=None,
+        add_to_container=None,
+    ):
+        super().__init__(
+            backend, dt, label=label, seed=seed, add_to_container=add_to_container
+        )
+        self.input_d = input_d
+        self.seq_len = seq_len
+        self.layer_configs = check_layers(layers)
+        self.pooling = check_pooling(pooling)
+        self.hidden_neuron_type = hidden_neuron_type
+        self.rate_scale = rate_scale
+        self.steps_per_element = check_steps(steps_per_element)
+        self.spiking = bool(spiking)
+        self.synapse = synapse
+        self.host_scale = host_scale
+        self.spiking_backend = spiking_backend
+        self.task = task
+        warn_held_recurrence(self.layer_configs, self.steps_per_element)
+        self.feed = SequenceFeed(self.input_d, self.dt)
+        with self:
+            self._build()
+
+    def _build(self):
+        n_layers = len(self.layer_configs)
+        scales = np.broadcast_to(np.asarray(self.rate_scale, dtype=float), n_layers)
+        host = 4.0 if self.host_scale is None else self.host_scale
+        host_scales = np.broadcast_to(np.asarray(host, dtype=float), n_layers)
+        neuron_type = neurons.from_config(self.hidden_neuron_type)
+        self.input = nengo.Node(self.feed, size_out=self.input_d, label="x")
+        self.layers = []
+        pre, pre_d = self.input, self.input_d
+        for i, layer in enumerate(self.layer_configs):
+            options = {k: layer[k] for k in LAYER_KEYS + LAYER_OPTIONS if k in layer}
+            options["theta"] = layer["theta"] * self.steps_per_element * self.dt
+            if options.get("memory_neuron_type") is not None:
+                options["memory_neuron_type"] = neurons.from_config(
+                    options["memory_neuron_type"]
+                )
+            lmu = LMUNetwork(
+                input_d=pre_d,
+                hidden_neuron_type=neuron_type,
+                spiking=self.spiking,
+                rate_scale=float(scales[i]),
+                host_scale=float(host_scales[i]),
+                dt=self.dt,
+                backend=self.backend,
+                spiking_backend=self.spiking_backend,
+                label=f"layer{i}",
+                # not the stack's seed: nengo would give the layer's objects the
+                # same seeds as the stack's, and NengoDL takes a connection
+                # whose seed is a probe's for that probe's (and never trains it)
+                seed=None if self.seed is None else self.seed + 1 + i,
+                **options,
+            )
+            synapse = self.synapse if i > 0 else None
+            nengo.Connection(pre, lmu.input, synapse=synapse)
+            self.layers.append(lmu)
+            pre, pre_d = lmu.output, lmu.output_d or lmu.hidden_units
+        self.output = pre
+        self.probe = nengo.Probe(pre, synapse=None)
+
+    # --- config and parameters ------------------------------------------------
+
+    def get_config(self):
+        """The constructor arguments (JSON-able): ``LMUStack.from_config``
+        rebuilds this stack, with its initial parameters."""
+        layers = []
+        for layer in self.layer_configs:
+            layer = dict(layer)
+            if isinstance(layer.get("memory_neuron_type"), nengo.neurons.NeuronType):
+                layer["memory_neuron_type"] = neurons.to_config(
+                    layer["memory_neuron_type"]
+                )
+            layers.append(layer)
+        hidden = self.hidden_neuron_type
+        return {
+            "input_d": self.input_d,
+            "seq_len": self.seq_len,
+            "layers": layers,
+            "pooling": self.pooling,
+            "hidden_neuron_type": hidden
+            if isinstance(hidden, (str, dict))
+            else neurons.to_config(hidden),
+            "rate_scale": _listed(self.rate_scale),
+            "steps_per_element": self.steps_per_element,
+            "spiking": self.spiking,
+            "backend": self.backend.name,
+            "dt": self.dt,
+            "synapse": self.synapse,
+            "host_scale": _listed(self.host_scale),
+            "spiking_backend": self.spiking_backend,
+            "seed": self.seed,
+            "task": self.task,
+        }
+
+    @classmethod
+    def from_config(cls, config, parameters=None, add_to_container=None, **overrides):
+        """The stack that ``config`` (from `get_config`, or a saved file)
+        describes, with ``overrides`` applied and ``parameters`` set.
+
+        Keys that a newer version added and this one does not know are
+        refused, naming them.
+        """
+        config = dict(config, **overrides)
+        unknown = sorted(set(config) - _init_args(cls))
+        if unknown:
+            raise ValidationError(
+                f"config keys {unknown} are not LMUStack arguments; it was made by "
+                "another nengo-lmu version",
+                attr="config",
+            )
+        stack = cls(**config, add_to_container=add_to_container)
+        if parameters is not None:
+            stack.set_parameters(parameters)
+        return stack
+
+    def get_parameters(self):
+        """Every layer's parameters, keyed ``"layer{i}/{name}"``."""
+        return {
+            f"layer{i}/{name}": value
+            for i, lmu in enumerate(self.layers)
+            for name, value in lmu.get_parameters().items()
+        }
+
+    def set_parameters(self, parameters):
+        """Set every layer's parameters (keyed as `get_parameters` keys them),
+        refusing missing, extra or misshaped arrays, naming each."""
+        problems = []
+        for i, lmu in enumerate(self.layers):
+            prefix = f"layer{i}/"
+            layer = {
+                k[len(prefix) :]: v
+                for k, v in parameters.items()
+                if k.startswith(prefix)
+            }
+            try:
+                lmu.set_parameters(layer)
+            except ValidationError as error:
+                problems.append(f"layer {i}: {error}")
+        extra = {k.split("/")[0] for k in parameters} - {
+            f"layer{i}" for i in range(len(self.layers))
+        }
+        if extra:
+            problems.append(f"parameters of {sorted(extra)} are not in this stack")
+        if problems:
+            raise ValidationError("; ".join(problems), attr="parameters")
+
+    def n_parameters(self):
+        """The number of trainable values."""
+        return int(sum(np.size(v) for v in self.get_parameters().values()))
+
+    def shape_mismatches(self, config):
+        """How a saved ``config``'s shape differs from this stack's (a list of
+        sentences; empty when its parameters fit)."""
+        ours = self.get_config()
+        diffs = []
+        for key in SHAPE_KEYS:
+            saved, mine = config.get(key, _DEFAULTS.get(key)), ours[key]
+            if key == "hidden_neuron_type":
+                same = neurons.from_config(saved) == neurons.from_config(mine)
+            else:
+                same = saved == mine
+            if not same:
+                diffs.append(f"{key} is {saved!r} in the file but {mine!r} here")
+        if len(config["layers"]) != len(ours["layers"]):
+            diffs.append(
+                f"the file has {len(config['layers'])} layers but this stack "
+                f"{len(ours['layers'])}"
+            )
+            return diffs
+        for i, (a, b) in enumerate(zip(config["layers"], ours["layers"])):
+            for key in LAYER_KEYS:
+                if a.get(key, False) != b.get(key, False):
+                    diffs.append(
+                        f"layer {i} {key} is {a.get(key)!r} in the file but "
+                        f"{b.get(key)!r} here"
+                    )
+        return diffs
+
+    # --- files ------------------------------------------------------------------
+
+    def save(self, path, made_by=None):
+        """Save the config and parameters to the ``.npz`` at ``path``.
+
+        Written to a temporary file beside it, then renamed: an interrupted
+        save never damages an existing file.  ``made_by`` (the command that
+        makes the file) is kept, and named when the file is refused later.
+        """
+        arrays = {
+            k: np.asarray(v, dtype=np.float32) for k, v in self.get_parameters().items()
+        }
+        meta = {
+            "config": json.dumps(self.get_config()),
+            "format": str(FILE_FORMAT),
+            "nengo_lmu_version": version,
+            "made_by": made_by or "",
+        }
+        folder = os.path.dirname(os.path.abspath(path))
+        descriptor, temporary = tempfile.mkstemp(suffix=".npz", dir=folder)
+        try:
+            with os.fdopen(descriptor, "wb") as f:
+                np.savez_compressed(
+                    f, **{k: np.array(v) for k, v in meta.items()}, **arrays
+                )
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+
+    @classmethod
+    def load(cls, path, **overrides):
+        """The stack saved at ``path``, with ``overrides`` of its config
+        (e.g. ``backend``, ``spiking``, ``steps_per_element``)."""
+        saved = read_file(path)
+        try:
+            return cls.from_config(saved.config, saved.parameters, **overrides)
+        except ValidationError as error:
+            raise ValidationError(
+                f"{path}: {error}{saved.remake()}", attr="path"
+            ) from error
+
+    def load_parameters(self, path):
+        """Set the parameters saved at ``path``, refusing a file made for a
+        differently shaped stack (naming each difference)."""
+        saved = read_file(path)
+        diffs = self.shape_mismatches(saved.config)
+        if diffs:
+            raise ValidationError(
+                f"{path} holds parameters for a differently shaped network: "
+                + "; ".join(diffs)
+                + saved.remake(),
+                attr="path",
+            )
+        self.set_parameters(saved.parameters)
+        return self
+
+    # --- running ------------------------------------------------------------------
+
+    def check_inputs(self, x, attr="x"):
+        """``x`` as an array of shape ``(sequences, seq_len, input_d)`` with
+        finite values; else a ValidationError saying what was wrong."""
+        try:
+            x = np.asarray(x, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise ValidationError(f"must be an array of numbers ({error})", attr=attr)
+        expected = f"(sequences, {self.seq_len}, {self.input_d})"
+        if x.ndim != 3:
+            raise ValidationError(
+                f"inputs must have shape {expected}; got {x.shape}", attr=attr
+            )
+        if x.shape[1] != self.seq_len:
+            raise ValidationError(
+                f"sequences have {x.shape[1]} elements but the model was built for "
+                f"{self.seq_len}",
+                attr=attr,
+            )
+        if x.shape[2] != self.input_d:
+            raise ValidationError(
+                f"inputs have {x.shape[2]} dimensions but the model was built for "
+                f"input_d={self.input_d}",
+                attr=attr,
+            )
+        bad = ~np.isfinite(x)
+        if bad.any():
+            sequence, element, dim = np.argwhere(bad)[0]
+            raise ValidationError(
+                f"holds {int(bad.sum())} NaN or infinite values (the first at "
+                f"sequence {sequence}, element {element}, dimension {dim}); fill or "
+                "drop them before running the model",
+                attr=attr,
+            )
+        return x
+
+    @contextlib.contextmanager
+    def feeding(self, held):
+        """While inside, ``input`` plays the held sequences ``held`` (select
+        one with ``stack.feed.select(i)``)."""
+        self.feed.sequences, self.feed.index = held, 0
+        try:
+            yield self.feed
+        finally:
+            self.feed.sequences = None
+
+    def replica(self, sequence=None, add_to_container=None, **overrides):
+        """A new stack with this one's config (and ``overrides``) and
+        parameters, in the current network context (or none, with
+        ``add_to_container=False``); fed ``sequence`` (held) if given."""
+        stack = type(self).from_config(
+            self.get_config(),
+            self.get_parameters(),
+            add_to_container=add_to_container,
+            **overrides,
+        )
+        if sequence is not None:
+            stack.feed.sequences = np.asarray(sequence)[None]
+        return stack
+
+    def runs_on(self, backend):
+        """Whether every network in the stack runs as mapped on ``backend``."""
+        return all(
+            net.mismatch(backend) is None
+            for net in [self] + list(self.all_networks)
+            if isinstance(net, MappedNetwork)
+        )
+
+    def predict(self, x, backend=None, batch_size=100, progress=None):
+        """Outputs on inputs ``x``, ``(sequences, seq_len, input_d)`` (unheld).
+
+        Parameters
+        ----------
+        x : array_like
+        backend : {"nengo", "dl", "loihi"}, optional
+            Where to run (default: the stack's backend).  A backend the stack
+            is not mapped for runs a replica mapped for it, with the same
+            parameters.
+        batch_size : int
+            Sequences run at once (NengoDL's minibatch; Loihi's copies).
+        progress : callable, optional
+            ``progress(done, total)`` while sequences run.
+
+        Returns
+        -------
+        ndarray
+            ``(sequences, seq_len * steps_per_element, size_out)``, every
+            sequence run from rest.
+        """
+        from nengo_lmu import backends
+
+        x = self.check_inputs(x)
+        backend = self.backend if backend is None else backends.get(backend)
+        stack = self
+        if not self.runs_on(backend):
+            stack = self.replica(backend=backend.name, add_to_container=False)
+        held = hold(x, self.steps_per_element)
+        return backend.run_sequences(
+            stack, held, batch_size=batch_size, progress=progress
+        )
+
+    def score(self, outputs, y):
+        """Accuracy of the pooled ``outputs`` against integer labels ``y``,
+        or, for real targets ``(sequences, seq_len, d)``, the NRMSE of each
+        element's output averaged over the steps it is held."""
+        from nengo_lmu.experiments.metrics import nrmse
+
+        y = np.asarray(y)
+        steps = self.steps_per_element
+        if np.issubdtype(y.dtype, np.integer):
+            if self.pooling == "mean":
+                logits = outputs.mean(axis=1)
+            elif self.pooling == "last":
+                logits = outputs[:, -steps:].mean(axis=1)
+            else:
+                logits = outputs[:, -1]
+            return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
+        n, n_steps, size_out = outputs.shape
+        predicted = outputs.reshape(n, n_steps // steps, steps, size_out).mean(axis=2)
+        return {"nrmse": float(nrmse(predicted, y))}
+
+    def summary(self):
+        """One line per layer: shape, memory and neurons."""
+        lines = [
+            f"LMUStack: {len(self.layers)} layers, {self.seq_len} elements of "
+            f"{self.input_d} dims, {self.steps_per_element} steps per element, "
+            f"backend {self.backend.name!r}, {'spiking' if self.spiking else 'rate'}, "
+            f"{self.n_parameters()} parameters"
+        ]
+        for i, lmu in enumerate(self.layers):
+            memory = lmu.memory
+            kind = (
+                "exact memory"
+                if memory.neuron_type is None
+                else f"{len(memory.ensembles) * memory.n_neurons} {memory.neuron_type} "
+                "memory neurons"
+            )
+            lines.append(
+                f"  layer {i}: order {lmu.order} x {lmu.memory_d} over "
+                f"{self.layer_configs[i]['theta']} elements ({kind}), "
+                f"{lmu.hidden_units} x {lmu.hidden.neuron_type}, output {lmu.output_d}"
+            )
+        return "\n".join(lines)
+
+    @property
+    def inp(self):
+        """Deprecated: the input node (use ``input``)."""
+        warnings.warn(
+            "LMUStack.inp is deprecated; use LMUStack.input",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.input
+
+
+_DEFAULTS = {"pooling": "mean", "hidden_neuron_type": "relu"}
+
+
+def _init_args(cls):
+    code = cls.__init__.__code__
+    return set(code.co_varnames[1 : code.co_argcount])
+
+
+def _listed(value):
+    if value is None or np.isscalar(value):
+        return None if value is None else float(value)
+    return [float(v) for v in value]
+
+
+def check_layers(layers):
+    """The layer configs as dicts; each must give the keys a layer needs."""
+    if not isinstance(layers, (list, tuple)) or not layers:
+        raise ValidationError("must be a non-empty list of layer dicts", attr="layers")
+    checked = []
+    for i, layer in enumerate(layers):
+        missing = [
+            k for k in ("memory_d", "order", "theta", "hidden_units") if k not in layer
+        ]
+        if missing:
+            raise ValidationError(f"layer {i} needs {missing}", attr="layers")
+        unknown = set(layer) - set(LAYER_KEYS + LAYER_OPTIONS)
+        if unknown:
+            raise ValidationError(
+                f"layer {i} has unknown keys {sorted(unknown)}", attr="layers"
+            )
+        checked.append(dict(layer))
+    return checked
+
+
+def check_pooling(pooling):
+    if pooling not in POOLINGS:
+        raise ValidationError(
+            f"must be one of {', '.join(map(repr, POOLINGS))} (got {pooling!r})",
+            attr="pooling",
+        )
+    return pooling
+
+
+def check_steps(steps_per_element):
+    if (
+        isinstance(steps_per_element, bool)
+        or int(steps_per_element) != steps_per_element
+        or steps_per_element < 1
+    ):
+        raise ValidationError(
+            f"must be a positive integer (got {steps_per_element!r})",
+            attr="steps_per_element",
+        )
+    return int(steps_per_element)
+
+
+def warn_held_recurrence(layers, steps):
+    """Warn where holding elements changes what a layer computes.
+
+    The memory is exact for held inputs, but a hidden-to-hidden recurrence
+    ``h_t = f(W_h h_{t-1} + ...)`` trained once per element runs once per
+    simulator step when each element is held for ``steps`` steps.
+    """
+    held = [i for i, layer in enumerate(layers) if layer.get("hidden_to_hidden")]
+    if steps > 1 and held:
+        warnings.warn(
+            f"layers {held} have hidden_to_hidden=True: held for {steps} steps "
+            f"per element, their hidden recurrence runs {steps} times per element "
+            "instead of once, and the network computes something other than "
+            "what it was trained for; deploy networks without it (stack layers "
+            "instead) or evaluate with steps_per_element=1"
+        )
+
+
+class SavedStack:
+    """A parameter file's contents: ``config``, ``parameters``, ``format``,
+    ``version`` and ``made_by``."""
+
+    def __init__(self, path, config, parameters, file_format, version, made_by):
+        self.path, self.config, self.parameters = path, config, parameters
+        self.format, self.version, self.made_by = file_format, version, made_by
+
+    def remake(self):
+        """A sentence naming the command that re-makes the file (if known)."""
+        return f" (re-make it with: {self.made_by})" if self.made_by else ""
+
+
+def read_file(path):
+    """The `SavedStack` at ``path``; a ValidationError that names the file
+    and what was wrong if it is missing, damaged, foreign or too new."""
+    if not os.path.exists(path):
+        raise ValidationError(f"no parameter file at {path!r}", attr="path")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            files = list(f.files)
+            contents = {k: f[k] for k in files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
+        raise ValidationError(
+            f"{path} is damaged or is not an .npz parameter file ({error}); "
+            "re-make it with the command that saved it (for a task: nengo-lmu "
+            "train TASK)",
+            attr="path",
+        ) from error
+    if "config" not in contents:
+        raise ValidationError(
+            f"{path} is not a nengo-lmu parameter file: it holds {files[:6]} but no "
+            "'config' (files made by LMUStack.save or nengo-lmu train hold one)",
+            attr="path",
+        )
+    file_format = int(contents.pop("format", 1))
+    file_version = str(contents.pop("nengo_lmu_version", "before 0.2"))
+    made_by = str(contents.pop("made_by", ""))
+    if file_format > FILE_FORMAT:
+        raise ValidationError(
+            f"{path} was written by nengo-lmu {file_version} in file format "
+            f"{file_format}; this nengo-lmu ({version}) reads formats up to "
+            f"{FILE_FORMAT}: upgrade nengo-lmu",
+            attr="path",
+        )
+    try:
+        config = json.loads(str(contents.pop("config")))
+    except json.JSONDecodeError as error:
+        raise ValidationError(
+            f"{path}'s config is damaged ({error})", attr="path"
+        ) from error
+    return SavedStack(path, config, contents, file_format, file_version, made_by)

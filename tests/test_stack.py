@@ -1,0 +1,227 @@
+"""LMUStack: config round trip, parameters, files, training and running."""
+
+import os
+import warnings
+
+import nengo
+import numpy as np
+import pytest
+from nengo.exceptions import ValidationError
+
+from nengo_lmu import LMUStack, training
+from nengo_lmu.stack import read_file
+
+from .conftest import requires_dl, requires_loihi
+
+
+def tiny_config(order=3, seq_len=6, **options):
+    return dict(
+        {
+            "input_d": 1,
+            "seq_len": seq_len,
+            "pooling": "mean",
+            "seed": 0,
+            "layers": [
+                dict(
+                    memory_d=1,
+                    order=order,
+                    theta=4,
+                    hidden_units=6,
+                    output_d=3,
+                    input_to_hidden=True,
+                ),
+            ],
+        },
+        **options,
+    )
+
+
+def tiny_data(rng, n=20, seq_len=6):
+    x = rng.uniform(-1, 1, size=(n, seq_len, 1)).astype(np.float32)
+    y = (x[:, :3, 0].sum(axis=1) > 0).astype(np.int64) + (x[:, -1, 0] > 0.5)
+    return {"x": x, "y": y, "x_test": x, "y_test": y}
+
+
+def test_config_round_trip():
+    stack = LMUStack(**tiny_config(rate_scale=[3.0], host_scale=2.0))
+    again = LMUStack.from_config(stack.get_config())
+    assert again.get_config() == stack.get_config()
+    for name, value in stack.get_parameters().items():
+        assert np.array_equal(again.get_parameters()[name], value)
+    assert stack.layers[0].memory.theta == pytest.approx(0.004)
+    assert LMUStack(**tiny_config(steps_per_element=5)).layers[0].memory.theta == (
+        pytest.approx(0.02)
+    )
+
+
+def test_save_then_load_reproduces_parameters_exactly(rng, tmp_path):
+    stack = LMUStack(**tiny_config())
+    params = {
+        k: rng.uniform(-1, 1, size=v.shape) for k, v in stack.get_parameters().items()
+    }
+    stack.set_parameters(params)
+    path = str(tmp_path / "tiny.npz")
+    stack.save(path, made_by="pytest")
+    loaded = LMUStack.load(path)
+    for name, value in loaded.get_parameters().items():
+        assert np.allclose(value, params[name], atol=1e-6), name
+    saved = read_file(path)
+    assert saved.made_by == "pytest" and saved.format == 2
+    # deployment options come at load time
+    assert LMUStack.load(path, spiking=True, steps_per_element=3).spiking
+
+
+@requires_dl
+def test_trained_rate_outputs_reproduced_after_loading(rng, tmp_path):
+    data = tiny_data(rng)
+    stack = LMUStack(**tiny_config(), backend="dl")
+    fresh = stack.get_parameters()
+    training.fit(stack, data, epochs=1, batch_size=10, verbose=0)
+    before = stack.predict(data["x_test"], batch_size=10)
+    path = str(tmp_path / "tiny.npz")
+    stack.save(path)
+    after = LMUStack.load(path).predict(data["x_test"], backend="dl", batch_size=10)
+    assert np.allclose(before, after, atol=1e-5)
+    # training changed every parameter (NengoDL trains only the connections
+    # that it does not take for a probe's)
+    trained = stack.get_parameters()
+    for name in ("e_x", "W_m", "W_x", "W_o", "b_o", "b_h"):
+        assert not np.allclose(fresh[f"layer0/{name}"], trained[f"layer0/{name}"]), name
+
+
+@requires_dl
+@requires_loihi
+def test_training_through_loihi_neurons_uses_loihi_rates(rng, allclose):
+    """With Loihi neurons, NengoDL trains through Loihi's quantized rates."""
+    import nengo_loihi
+
+    data = tiny_data(rng)
+    loihi = LMUStack(
+        **tiny_config(),
+        backend="dl",
+        spiking=True,
+        spiking_backend="loihi",
+        rate_scale=300.0,
+    )
+    hidden = loihi.layers[0].hidden
+    assert isinstance(
+        hidden.neuron_type, nengo_loihi.neurons.LoihiSpikingRectifiedLinear
+    )
+    params = loihi.get_parameters()
+    training.fit(loihi, data, epochs=1, batch_size=10, verbose=0)
+    assert not np.allclose(params["layer0/W_o"], loihi.get_parameters()["layer0/W_o"])
+    # the Loihi rate curve J -> 1 / ceil(1 / (J dt)) lies below the ideal one
+    rates = hidden.neuron_type.rates(np.linspace(0.1, 1, 10), 300.0, 0.0)
+    ideal = nengo.RectifiedLinear(amplitude=1 / 300).rates(
+        np.linspace(0.1, 1, 10), 300.0, 0.0
+    )
+    assert np.all(rates <= ideal + 1e-9) and not allclose(rates, ideal)
+
+
+def test_load_refuses_a_differently_shaped_network(tmp_path):
+    path = str(tmp_path / "order3.npz")
+    LMUStack(**tiny_config(order=3)).save(path, made_by="nengo-lmu train tiny")
+    other = LMUStack(**tiny_config(order=4))
+    with pytest.raises(
+        ValidationError,
+        match=r"order3.npz.*layer 0 order is 3 in the file but 4.*"
+        "re-make it with: nengo-lmu train tiny",
+    ):
+        other.load_parameters(path)
+    # arrays alone are checked too
+    with pytest.raises(ValidationError, match=r"W_m has shape \(6, 3\)"):
+        other.set_parameters(LMUStack(**tiny_config(order=3)).get_parameters())
+
+
+def test_rate_outputs_on_nengo_match_held_elements(Simulator, backend, rng, allclose):
+    """Holding each element for k steps (theta scaled) starts every element
+    with the same memory, so the outputs of held and unheld runs agree there."""
+    if backend.unsupported(nengo.RectifiedLinear()) is not None:
+        pytest.skip("rate neurons do not run on this backend")
+    x = rng.uniform(-1, 1, size=(2, 6, 1))
+    one = LMUStack(**tiny_config(), backend=backend).predict(x)
+    held = LMUStack(**tiny_config(), backend=backend, steps_per_element=3).predict(x)
+    assert one.shape == (2, 6, 3) and held.shape == (2, 18, 3)
+    assert allclose(held[:, ::3], one, atol=1e-5)
+
+
+def test_spiking_runs_start_from_rest_and_follow_the_rate_network(rng):
+    stack = LMUStack(**tiny_config(), rate_scale=200.0)
+    x = rng.uniform(-1, 1, size=(1, 6, 1))
+    spiking = LMUStack(
+        **tiny_config(), rate_scale=200.0, spiking=True, steps_per_element=20
+    )
+    spiking.set_parameters(stack.get_parameters())
+    out = spiking.predict(np.concatenate([x, x]))
+    assert np.array_equal(out[0], out[1])  # each sequence starts from rest
+    # the mean spiking output follows the rate network's (not zeros)
+    rate = LMUStack(**tiny_config(), rate_scale=200.0, steps_per_element=20)
+    rate.set_parameters(stack.get_parameters())
+    expected = rate.predict(x)[0]
+    assert np.abs(expected.mean(axis=0)).max() > 0.05
+    assert np.allclose(out[0].mean(axis=0), expected.mean(axis=0), atol=0.1)
+
+
+@pytest.mark.parametrize(
+    "x, message",
+    [
+        (np.zeros((2, 7, 1)), "7 elements but the model was built for 6"),
+        (np.zeros((2, 6, 2)), "input_d=1"),
+        (np.zeros((6, 1)), r"shape \(sequences, 6, 1\)"),
+        (
+            np.where(np.arange(12).reshape(2, 6, 1) == 8, np.nan, 0.0),
+            "1 NaN or infinite values .*sequence 1, element 2",
+        ),
+    ],
+)
+def test_bad_inputs_are_refused(x, message):
+    stack = LMUStack(**tiny_config())
+    with pytest.raises(ValidationError, match=message):
+        stack.predict(x)
+
+
+def test_unknown_mode_names_the_modes():
+    with pytest.raises(ValidationError, match="unknown mode 'gpu'.*dl-rate"):
+        training.parse_mode("gpu")
+
+
+def test_too_few_spiking_steps_warns_with_the_figure():
+    with pytest.warns(UserWarning, match="with 2 steps per element"):
+        training.check_spiking_steps(2, spiking=True)
+
+
+def test_held_hidden_recurrence_warns():
+    """A hidden-to-hidden recurrence would run once per step, not per element."""
+    config = tiny_config()
+    config["layers"][0]["hidden_to_hidden"] = True
+    with pytest.warns(UserWarning, match="runs 10 times per element"):
+        LMUStack(**config, steps_per_element=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        LMUStack(**config, steps_per_element=1)
+        LMUStack(**tiny_config(), steps_per_element=10)
+
+
+def test_regression_scores_the_mean_of_each_held_element():
+    """A spiking output is scored by its mean over each element's steps."""
+    stack = LMUStack(
+        **dict(tiny_config(seq_len=2), pooling="none"), steps_per_element=4
+    )
+    y = np.array([[[1.0], [-2.0]]])
+    outputs = np.zeros((1, 8, 1))
+    outputs[0, 1], outputs[0, 6] = 4.0, -8.0
+    assert stack.score(outputs, y) == {"nrmse": 0.0}
+    outputs[0, 6] = -4.0  # predicts -1 for -2
+    assert np.isclose(stack.score(outputs, y)["nrmse"], np.sqrt(0.5 / 2.5))
+
+
+def test_deprecated_training_functions(tmp_path):
+    with pytest.warns(DeprecationWarning, match="LMUStack.from_config"):
+        stack = training.build_model(tiny_config(), target="dl")
+    assert stack.backend.name == "dl"
+    path = str(tmp_path / "p.npz")
+    with pytest.warns(DeprecationWarning, match="LMUStack.save"):
+        training.save_params(stack, path)
+    with pytest.warns(DeprecationWarning, match="LMUStack.load"):
+        assert training.load_model(path).seq_len == 6
+    assert os.path.exists(path)
