@@ -44,7 +44,7 @@ def lowpass_decay(tau, dt):
     return 0.0 if tau == 0 else float(np.exp(-dt / tau))
 
 
-def principle3(A, B, synapse, dt=None, decay=None, target=None):
+def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
     """Transforms that make a lowpass recurrence implement ``dx/dt = A x + B u``.
 
     Continuous (``dt=None``)::
@@ -56,6 +56,9 @@ def principle3(A, B, synapse, dt=None, decay=None, target=None):
     ``exp(-dt / tau)``, nengo's and NengoDL's)::
 
         (Ad, Bd) = zoh(A, B, dt),   A' = (Ad - a I) / (1 - a),   B' = Bd / (1 - a)
+
+    With ``tau = 0`` (``a = 0``) this is the digital memory itself,
+    ``A' = Ad``, ``B' = Bd``: a recurrence through a one-step delay.
 
     Parameters
     ----------
@@ -69,6 +72,8 @@ def principle3(A, B, synapse, dt=None, decay=None, target=None):
         The per-step decay ``a`` of the simulator's lowpass; default
         ``exp(-dt / tau)``.  A backend supplies its own, e.g.
         ``nengo_lmu.backends.get("loihi").synapse_decay(tau, dt)``.
+    method : {"zoh", "euler", "bilinear"}
+        How ``(Ad, Bd)`` discretize ``(A, B)`` (see `.discretize`).
     target : str, optional
         Deprecated: pass ``decay`` (the backend's ``synapse_decay``).
 
@@ -112,5 +117,5 @@ def principle3(A, B, synapse, dt=None, decay=None, target=None):
         raise ValidationError(
             f"a lowpass's per-step decay lies in [0, 1) (got {decay})", attr="decay"
         )
-    Ad, Bd = discretize(A, B, dt, method="zoh")
+    Ad, Bd = discretize(A, B, dt, method=method)
     return (Ad - decay * identity) / (1 - decay), Bd / (1 - decay)

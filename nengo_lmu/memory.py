@@ -6,11 +6,12 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, IntParam, NumberParam, Parameter
+from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, Parameter
 
 from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.mapping import principle3, synapse_tau
 from nengo_lmu.system import (
+    DISCRETIZE_METHODS,
     check_order,
     check_theta,
     check_window_r,
@@ -127,6 +128,9 @@ class LMUMemory(MappedNetwork):
         The simulator the mapping is exact for.
     discrete : bool
         Map with discrete (exact at ``dt``) rather than continuous principle 3.
+    discretizer : {"zoh", "euler", "bilinear"}
+        How the discrete memory ``(Ad, Bd)`` is made (keras-lmu's
+        ``discretizer``; ``"zoh"`` is exact for inputs held over each step).
     max_rates, intercepts : nengo.dists.Distribution, optional
         Tuning of the memory neurons; default the backend's choice for
         ``neuron_type``.
@@ -141,9 +145,10 @@ class LMUMemory(MappedNetwork):
         Another value maps deliberately for another synapse (to measure what
         exactness is worth).
     input_synapse : nengo.Lowpass, float or None, optional
-        The synapse on the input's connections to the neurons; default
-        (``"backend"``) the backend's choice (``synapse``, or None where the chip filters host
-        inputs itself).
+        The synapse on the input's connections; default (``"backend"``): none
+        for a digital memory (``synapse=0``: ``m_t = Ad m_{t-1} + Bd u_t``,
+        keras-lmu's update), else the backend's choice (``synapse``, or none
+        where the chip filters host inputs itself).
     label, seed, add_to_container
         As for `nengo.Network`.
     target : str, optional
@@ -185,6 +190,7 @@ class LMUMemory(MappedNetwork):
     size_in = IntParam("size_in", low=1)
     process = Parameter("process", optional=True)
     discrete = BoolParam("discrete")
+    discretizer = EnumParam("discretizer", values=DISCRETIZE_METHODS)
     headroom = NumberParam("headroom", low=0, low_open=True)
 
     def __init__(
@@ -199,6 +205,7 @@ class LMUMemory(MappedNetwork):
         process=None,
         backend="nengo",
         discrete=True,
+        discretizer="zoh",
         max_rates=None,
         intercepts=None,
         headroom=None,
@@ -221,6 +228,7 @@ class LMUMemory(MappedNetwork):
         self.size_in = size_in
         self.process = process
         self.discrete = discrete
+        self.discretizer = discretizer
         tuning = self.tuning = self._tuning()
         self.synapse = nengo.Lowpass(
             synapse_tau(tuning["synapse"] if synapse is None else synapse)
@@ -231,17 +239,16 @@ class LMUMemory(MappedNetwork):
         self.solver = solver
         self.A, self.B = lmu_matrices(self.order, self.theta)
         self.decay = self._decay(self.mapped_backend) if decay is None else decay
-        self.input_synapse = (
-            self.backend.input_synapse(self.synapse)
-            if isinstance(input_synapse, str) and input_synapse == "backend"
-            else input_synapse
-        )
+        if isinstance(input_synapse, str) and input_synapse == "backend":
+            input_synapse = self._input_synapse(self.mapped_backend)
+        self.input_synapse = input_synapse
         self.mapped_A, self.mapped_B = principle3(
             self.A,
             self.B,
             self.synapse,
             dt=self.dt if self.discrete else None,
             decay=self.decay,
+            method=self.discretizer,
         )
         with self:
             self.input = nengo.Node(size_in=self.size_in, label="input")
@@ -289,6 +296,12 @@ class LMUMemory(MappedNetwork):
     def _decay(self, backend):
         return backend.synapse_decay(self.synapse.tau, self.dt)
 
+    def _input_synapse(self, backend):
+        """A digital memory (tau = 0) takes this step's input, as keras-lmu's
+        ``m_t = Ad m_{t-1} + Bd u_t``; a lowpass one the input its synapse
+        filters, on the path ``backend`` gives host inputs."""
+        return None if self.synapse.tau == 0 else backend.input_synapse(self.synapse)
+
     @functools.cached_property
     def statistics(self):
         """The `InputStatistics` of the expected input (computed on first use:
@@ -319,7 +332,7 @@ class LMUMemory(MappedNetwork):
                 self.input[i],
                 self.state[rows],
                 transform=self.mapped_B,
-                synapse=self.synapse,
+                synapse=self.input_synapse,
             )
             nengo.Connection(
                 self.state[rows],
@@ -398,8 +411,8 @@ class LMUMemory(MappedNetwork):
                 f"its synapse keeps {mapped:.9g} of its current per step there "
                 f"but {here:.9g} here"
             )
-        if (backend.input_synapse(self.synapse) is None) != (
-            self.backend.input_synapse(self.synapse) is None
+        if (self._input_synapse(backend) is None) != (
+            self._input_synapse(self.backend) is None
         ):
             reasons.append("its input reaches the neurons through another synapse")
         return "; ".join(reasons) or None

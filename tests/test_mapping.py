@@ -124,3 +124,22 @@ def test_exact_memory_dl(tau, dt):
         configure=lambda: nengo_dl.configure_settings(dtype="float64"),
     )
     assert error < 1e-6
+
+
+@pytest.mark.parametrize("method", ["zoh", "euler"])
+def test_digital_memory_takes_this_steps_input(Simulator, method):
+    """With synapse 0 the memory is keras-lmu's: m_t = Ad m_{t-1} + Bd u_t."""
+    with nengo.Network(seed=0) as model:
+        stim = nengo.Node(nengo.processes.WhiteSignal(0.5, high=5, rms=0.3, seed=3))
+        memory = nengo_lmu.LMUMemory(
+            6, 0.05, neuron_type=None, synapse=0, discretizer=method
+        )
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe_u = nengo.Probe(stim, synapse=None)
+        probe_state = nengo.Probe(memory.state, synapse=None)
+        on_chip_neurons()
+    with Simulator(model, progress_bar=False) as sim:
+        sim.run(0.5)
+    ideal = ideal_memory(sim.data[probe_u], 6, 0.05, sim.dt, method=method)[:, 0]
+    error = np.max(np.abs(sim.data[probe_state] - ideal)) / np.max(np.abs(ideal))
+    assert error < 1e-5
