@@ -344,49 +344,92 @@ class LMUMemory(MappedNetwork):
     def _build_neural(self):
         """One ensemble per memory dimension, each holding ``x_q = m_q / scale_q``.
 
-        In ensemble units the recurrence is ``x' = (A' x scale) / scale``.  The
-        input drives the neurons directly (``J += gain e B'_q u / scale_q``): a
-        backend that sends host values to its neurons as spikes (Loihi) then
-        encodes the one-dimensional ``u / input_scale`` rather than each
-        dimension's larger input current.
+        In ensemble units the recurrence is ``x' = (A' x scale) / scale`` and
+        the input enters as ``B' u input_scale / scale``.  How the recurrence
+        is wired follows the solver the backend gives it:
+
+        - decoded (nengo, NengoDL): every ensemble decodes its dimension into
+          one node, one transform per input dimension applies the recurrence
+          and one adds the input, both through the synapse, and each ensemble
+          encodes its own dimension back: a handful of operators, whatever the
+          order (the decoders are those of one connection per ensemble pair);
+        - neuron-to-neuron weights (Loihi): one connection per ensemble pair,
+          the input driving the neurons directly (``J += gain e B'_q u /
+          scale_q``), so that a backend sending host values as spikes encodes
+          the one-dimensional ``u / input_scale`` rather than each dimension's
+          larger input current.
         """
-        scale = self.scale
-        input_scale = self.statistics.input_scale
         solver = self.solver or self.backend.recurrent_solver(self.tuning["solver_reg"])
         self.encoders = np.where(np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0)[:, None]
         scaled_input = nengo.Node(size_in=self.size_in, label="scaled input")
         nengo.Connection(
-            self.input, scaled_input, transform=1 / input_scale, synapse=None
+            self.input, scaled_input, transform=1 / self.statistics.input_scale,
+            synapse=None,
         )
-        for i in range(self.size_in):
-            recurrent = self.mapped_A * scale[i][None, :] / scale[i][:, None]
-            feedforward = self.mapped_B[:, 0] / scale[i] * input_scale[i]
-            dims = []
-            for q in range(self.order):
-                ens = nengo.Ensemble(
-                    self.n_neurons,
-                    1,
-                    neuron_type=self.neuron_type,
-                    encoders=self.encoders,
-                    max_rates=self.max_rates,
-                    intercepts=self.intercepts,
-                    label=f"m[{i}][{q}]",
+        ensembles = [
+            nengo.Ensemble(
+                self.n_neurons,
+                1,
+                neuron_type=self.neuron_type,
+                encoders=self.encoders,
+                max_rates=self.max_rates,
+                intercepts=self.intercepts,
+                label=f"m[{i}][{q}]",
+            )
+            for i in range(self.size_in)
+            for q in range(self.order)
+        ]
+        if solver.weights:
+            for k, ens in enumerate(ensembles):
+                nengo.Connection(
+                    ens, self.state[k], transform=self.scale.ravel()[k], synapse=None
                 )
+            self._connect_pairs(ensembles, scaled_input, solver)
+        else:
+            decoded = self._connect_decoded(ensembles, scaled_input, solver)
+            nengo.Connection(
+                decoded, self.state, transform=self.scale.ravel(), synapse=None
+            )
+
+    def _recurrence(self, i):
+        """The recurrent and input transforms of input dimension ``i``, in
+        ensemble units."""
+        scale, input_scale = self.scale[i], self.statistics.input_scale[i]
+        recurrent = self.mapped_A * scale[None, :] / scale[:, None]
+        return recurrent, self.mapped_B[:, 0] / scale * input_scale
+
+    def _connect_decoded(self, ensembles, scaled_input, solver):
+        decoded = nengo.Node(size_in=len(ensembles), label="decoded")
+        feed = nengo.Node(size_in=len(ensembles), label="recurrent input")
+        for k, ens in enumerate(ensembles):
+            nengo.Connection(ens, decoded[k], synapse=None, solver=solver)
+            nengo.Connection(feed[k], ens, synapse=None)
+        for i in range(self.size_in):
+            rows = slice(i * self.order, (i + 1) * self.order)
+            recurrent, feedforward = self._recurrence(i)
+            nengo.Connection(
+                decoded[rows], feed[rows], transform=recurrent, synapse=self.synapse
+            )
+            nengo.Connection(
+                scaled_input[i],
+                feed[rows],
+                transform=feedforward[:, None],
+                synapse=self.input_synapse,
+            )
+        return decoded
+
+    def _connect_pairs(self, ensembles, scaled_input, solver):
+        for i in range(self.size_in):
+            dims = ensembles[i * self.order : (i + 1) * self.order]
+            recurrent, feedforward = self._recurrence(i)
+            for q_post, post in enumerate(dims):
                 # nengo multiplies connections into neurons by their gains
                 nengo.Connection(
                     scaled_input[i],
-                    ens.neurons,
-                    transform=self.encoders * feedforward[q],
+                    post.neurons,
+                    transform=self.encoders * feedforward[q_post],
                     synapse=self.input_synapse,
                 )
-                nengo.Connection(
-                    ens,
-                    self.state[i * self.order + q],
-                    transform=scale[i, q],
-                    synapse=None,
-                )
-                dims.append(ens)
-            for q_post, post in enumerate(dims):
                 for q_pre, pre in enumerate(dims):
                     nengo.Connection(
                         pre,
