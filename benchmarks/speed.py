@@ -55,7 +55,7 @@ def compare(names, repeats=1):
     return {"benchmark": "speed", "rows": rows, **figures}
 
 
-def scaling(names, plot=None, jobs=1, sim_time=2.0):
+def scaling(names, plot=None, jobs=1, sim_time=4.0):
     figures, curves = {"benchmark": "speed_scaling"}, {}
     for name in names:
         backends.get(name).prepare_process()
@@ -149,7 +149,7 @@ def main(argv=None):
                         help="comparison: repeats, the fastest kept")
     parser.add_argument("--construction", action="store_true")
     parser.add_argument("--scaling", action="store_true")
-    parser.add_argument("--sim-time", type=float, default=2.0, help="scaling runs (s)")
+    parser.add_argument("--sim-time", type=float, default=4.0, help="scaling runs (s)")
     parser.add_argument("--grid-jobs", action="store_true")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--plot", metavar="PNG")

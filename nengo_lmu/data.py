@@ -35,6 +35,7 @@ def mnist1d(n_train=4000, n_test=1000):
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("mnist1d")  # needs nengo-lmu[data]
     >>> data = mnist1d(n_train=10, n_test=5)
     >>> data["x"].shape, data["y_test"].shape
     ((10, 40, 1), (5,))
@@ -58,6 +59,7 @@ def psdigits(n_test=497, seed=0):
 
     Examples
     --------
+    >>> import pytest; _ = pytest.importorskip("sklearn")  # needs nengo-lmu[data]
     >>> data = psdigits()
     >>> data["x"].shape, data["x_test"].shape
     ((1300, 64, 1), (497, 64, 1))

@@ -18,7 +18,10 @@ import numbers
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import IntParam, NumberParam, Parameter
+from nengo.params import IntParam, Parameter
+
+from nengo_lmu.backends.mapped import FiniteNumberParam
+
 
 # ---------------------------------------------------------------------------
 # Targets: functions of the input's window
@@ -95,6 +98,10 @@ def window_steps(theta, dt):
 class Delay(WindowFunction):
     """The input ``delay`` seconds ago (``0 <= delay <= theta``).
 
+    The delay must be a whole number of simulator steps: at ``dt`` it reads
+    the element ``delay / dt`` steps back (a fraction of a step is refused
+    rather than rounded).
+
     Examples
     --------
     >>> Delay(0.002)(np.array([[1.0], [2.0], [3.0], [4.0]]), dt=0.001)
@@ -119,9 +126,22 @@ class Delay(WindowFunction):
                 "it as delay(window, dt)",
                 attr="dt",
             )
-        return np.atleast_1d(np.asarray(window)[-1 - int(round(self.delay / dt))])
+        return np.atleast_1d(np.asarray(window)[-1 - self.steps(dt)])
+
+    def steps(self, dt):
+        """The delay in steps of ``dt``; a ValidationError if it is not a
+        whole number of them (rounding would read another delay silently)."""
+        steps = self.delay / dt
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValidationError(
+                f"delay {self.delay:g} s is {steps:g} steps of dt={dt:g} s, not a "
+                "whole number of steps; use a multiple of dt",
+                attr="delay",
+            )
+        return int(round(steps))
 
     def check(self, theta, dt):
+        self.steps(dt)
         if self.delay > theta + 1e-12:
             raise ValidationError(
                 f"delay {self.delay:g} s lies outside the memory's window "
@@ -134,7 +154,7 @@ class Delay(WindowFunction):
         return size_in
 
     def make_step(self, size_in, theta, dt):
-        steps = int(round(self.delay / dt))
+        steps = self.steps(dt)
         buffer = np.zeros((steps + 1, size_in))
         index = [0]
 
@@ -401,14 +421,14 @@ class PESReadout(nengo.Network):
     (200, 1)
     """
 
-    learning_rate = NumberParam("learning_rate", low=0)
+    learning_rate = FiniteNumberParam("learning_rate", low=0)
     n_neurons = IntParam("n_neurons", low=1, optional=True)
-    learn_start = NumberParam("learn_start", low=0)
-    learn_stop = NumberParam("learn_stop", low=0, optional=True)
+    learn_start = FiniteNumberParam("learn_start", low=0)
+    learn_stop = FiniteNumberParam("learn_stop", low=0, optional=True)
     size_out = IntParam("size_out", low=1)
-    synapse = NumberParam("synapse", low=0)
-    pre_synapse = NumberParam("pre_synapse", low=0, low_open=True)
-    error_range = NumberParam("error_range", low=0, low_open=True, optional=True)
+    synapse = FiniteNumberParam("synapse", low=0)
+    pre_synapse = FiniteNumberParam("pre_synapse", low=0, low_open=True)
+    error_range = FiniteNumberParam("error_range", low=0, low_open=True, optional=True)
     decoders = Parameter("decoders", optional=True)
 
     def __init__(
@@ -435,10 +455,6 @@ class PESReadout(nengo.Network):
         self.memory = _find_memory(memory)
         self.theta = self.memory.theta
         self.dt = self.memory.dt
-        if isinstance(learning_rate, numbers.Real) and np.isnan(learning_rate):
-            raise ValidationError(
-                "must be a number >= 0 (got nan)", attr="learning_rate"
-            )
         self.learning_rate = learning_rate
         self.n_neurons = n_neurons
         self.learn_start = learn_start

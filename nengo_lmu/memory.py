@@ -8,7 +8,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 from nengo.params import BoolParam, EnumParam, IntParam, NumberParam, Parameter
 
-from nengo_lmu.backends.mapped import MappedNetwork
+from nengo_lmu.backends.mapped import FiniteNumberParam, MappedNetwork
 from nengo_lmu.mapping import principle3, synapse_tau
 from nengo_lmu.system import (
     DISCRETIZE_METHODS,
@@ -191,7 +191,7 @@ class LMUMemory(MappedNetwork):
     process = Parameter("process", optional=True)
     discrete = BoolParam("discrete")
     discretizer = EnumParam("discretizer", values=DISCRETIZE_METHODS)
-    headroom = NumberParam("headroom", low=0, low_open=True)
+    headroom = FiniteNumberParam("headroom", low=0, low_open=True)
 
     def __init__(
         self,
@@ -236,6 +236,7 @@ class LMUMemory(MappedNetwork):
         self.headroom = tuning["headroom"] if headroom is None else headroom
         self.max_rates = tuning["max_rates"] if max_rates is None else max_rates
         self.intercepts = tuning["intercepts"] if intercepts is None else intercepts
+        self._check_tuning()
         self.solver = solver
         self.A, self.B = lmu_matrices(self.order, self.theta)
         self.decay = self._decay(self.mapped_backend) if decay is None else decay
@@ -281,9 +282,51 @@ class LMUMemory(MappedNetwork):
                 "synapse": 0.5,
                 "solver_reg": None,
                 "headroom": 3.0,
+                "readout": "decoded",
                 "reason": "the exact memory: no neurons to tune",
             }
         return self.backend.memory_tuning(self.neuron_type)
+
+    def _check_tuning(self):
+        """Refuse non-finite tuning given as numbers (a distribution is
+        checked on a sample)."""
+        if self.neuron_type is None:
+            return
+        for attr in ("max_rates", "intercepts"):
+            value = getattr(self, attr)
+            try:
+                if isinstance(value, nengo.dists.Distribution):
+                    value = value.sample(self.n_neurons, rng=np.random.RandomState(0))
+                value = np.asarray(value, dtype=float)
+            except (TypeError, ValueError, OverflowError) as error:
+                raise ValidationError(
+                    f"cannot be sampled as numbers ({error})", attr=attr
+                ) from error
+            if not np.all(np.isfinite(value)):
+                raise ValidationError(
+                    f"holds NaN or infinite values ({value.ravel()[:4]}...)",
+                    attr=attr,
+                )
+            if value.ndim and value.size not in (1, self.n_neurons):
+                raise ValidationError(
+                    f"has {value.size} values for n_neurons={self.n_neurons}",
+                    attr=attr,
+                )
+
+    def _pairs(self, k):
+        """Max rates and intercepts of ensemble ``k`` as mirrored pairs:
+        neuron ``2j + 1`` has neuron ``2j``'s tuning and the opposite encoder,
+        so that the decoding error is odd in x (no offset at 0, which the
+        memory would integrate like an input).  Arrays given by the user are
+        used as they are."""
+        rng = np.random.RandomState(None if self.seed is None else [self.seed, k])
+        half = (self.n_neurons + 1) // 2
+        values = []
+        for value in (self.max_rates, self.intercepts):
+            if isinstance(value, nengo.dists.Distribution):
+                value = np.repeat(value.sample(half, rng=rng), 2)[: self.n_neurons]
+            values.append(value)
+        return values
 
     @property
     def mapped_backend(self):
@@ -366,30 +409,35 @@ class LMUMemory(MappedNetwork):
             self.input, scaled_input, transform=1 / self.statistics.input_scale,
             synapse=None,
         )
-        ensembles = [
-            nengo.Ensemble(
-                self.n_neurons,
-                1,
-                neuron_type=self.neuron_type,
-                encoders=self.encoders,
-                max_rates=self.max_rates,
-                intercepts=self.intercepts,
-                label=f"m[{i}][{q}]",
-            )
-            for i in range(self.size_in)
-            for q in range(self.order)
-        ]
+        ensembles = []
+        for i in range(self.size_in):
+            for q in range(self.order):
+                max_rates, intercepts = self._pairs(len(ensembles))
+                ensembles.append(
+                    nengo.Ensemble(
+                        self.n_neurons,
+                        1,
+                        neuron_type=self.neuron_type,
+                        encoders=self.encoders,
+                        max_rates=max_rates,
+                        intercepts=intercepts,
+                        label=f"m[{i}][{q}]",
+                    )
+                )
+        scale = self.scale.ravel()
         if solver.weights:
+            readout = nengo.solvers.LstsqL2(reg=self.tuning["solver_reg"])
             for k, ens in enumerate(ensembles):
                 nengo.Connection(
-                    ens, self.state[k], transform=self.scale.ravel()[k], synapse=None
+                    ens, self.state[k], transform=scale[k], synapse=None, solver=readout
                 )
             self._connect_pairs(ensembles, scaled_input, solver)
         else:
-            decoded = self._connect_decoded(ensembles, scaled_input, solver)
-            nengo.Connection(
-                decoded, self.state, transform=self.scale.ravel(), synapse=None
-            )
+            decoded, filtered = self._connect_decoded(ensembles, scaled_input, solver)
+            # the state is what the ensembles decode, or what they receive (the
+            # recurrence after its synapse: less spike noise, more distortion)
+            source = filtered if self.tuning["readout"] == "filtered" else decoded
+            nengo.Connection(source, self.state, transform=scale, synapse=None)
 
     def _recurrence(self, i):
         """The recurrent and input transforms of input dimension ``i``, in
@@ -416,7 +464,7 @@ class LMUMemory(MappedNetwork):
                 transform=feedforward[:, None],
                 synapse=self.input_synapse,
             )
-        return decoded
+        return decoded, feed
 
     def _connect_pairs(self, ensembles, scaled_input, solver):
         for i in range(self.size_in):
@@ -522,7 +570,8 @@ class LMUMemory(MappedNetwork):
         lines += [
             f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension, "
             f"max rates {self.max_rates}, intercepts {self.intercepts}, "
-            "alternating +-1 encoders",
+            "mirrored pairs of +-1 encoders",
+            f"  headroom {self.headroom:g} std, state read {self.tuning['readout']}",
             f"  recurrent solver: {solver}",
             f"  tuning chosen by the backend for {type(self.neuron_type).__name__}: "
             f"{self.tuning['reason']}",

@@ -119,3 +119,82 @@ def from_config(config):
         for key, value in config["args"].items()
     }
     return cls(**args)
+
+
+def _is(neuron_type, *classes):
+    return isinstance(rate_type(neuron_type), classes)
+
+
+def memory_tuning(neuron_type):
+    """How a spiking LMU memory of ``neuron_type`` is tuned on a simulator
+    that runs neurons as nengo does (in floating point).
+
+    Returns a dict of `.LMUMemory` arguments (``max_rates``, ``intercepts``,
+    ``synapse``, ``solver_reg``, ``headroom``, ``readout``) and ``reason``,
+    the sentence `.LMUMemory.summary` shows.  Measured on DESIGN.md's memory
+    (order 6, theta 1 s, 1 Hz white noise rms 0.3, 10 s; README's tables):
+
+    - rectified linear (integrate-and-fire): spike counts integrate the
+      input exactly, pushing spike noise to high frequencies; intercepts
+      near zero combine alternating +-1 encoders into a line.
+    - LIF curves (LIF, LoihiLIF, RegularSpiking(LIFRate)): the curve's
+      steep onset must lie outside the state's range, so intercepts spread
+      over the radius with a wider radius (4 standard deviations) and a
+      longer synapse (the leak forgets charge between spikes).
+    - Poisson spiking: pure spike noise, which falls only with more neurons
+      and spikes; the state is read as what the ensembles receive (the
+      synapse-filtered recurrence) rather than as their raw decoded spikes.
+    """
+    poisson = isinstance(neuron_type, nengo.PoissonSpiking) or (
+        type(neuron_type).__name__ == "StochasticSpiking"
+    )
+    if poisson:
+        return {
+            "max_rates": nengo.dists.Uniform(60, 80),
+            "intercepts": nengo.dists.Uniform(-1.0, 1.0),
+            "synapse": 0.5,
+            "solver_reg": 0.01,
+            "headroom": 3.0,
+            "readout": "filtered",
+            "reason": (
+                "Poisson spikes are pure noise: intercepts over the whole radius, "
+                "60-80 Hz, and the state read after the synapse"
+            ),
+        }
+    if _is(neuron_type, nengo.LIFRate):
+        return {
+            "max_rates": nengo.dists.Uniform(120, 200),
+            "intercepts": nengo.dists.Uniform(-0.5, 1.0),
+            "synapse": 1.0,
+            "solver_reg": 0.01,
+            "headroom": 4.0,
+            "readout": "decoded",
+            "reason": (
+                "LIF curves: intercepts spread over the radius keep the steep "
+                "onsets out of the state's range; radius 4 std, 1 s synapse"
+            ),
+        }
+    if _is(neuron_type, nengo.RectifiedLinear):
+        return {
+            "max_rates": nengo.dists.Uniform(120, 160),
+            "intercepts": nengo.dists.Uniform(-0.3, 0.3),
+            "synapse": 0.5,
+            "solver_reg": 0.01,
+            "headroom": 3.0,
+            "readout": "decoded",
+            "reason": (
+                "rectified-linear tuning packed around the state's range: "
+                "mirrored +-1 encoders with intercepts near zero combine into a "
+                "line, and a long synapse averages spikes"
+            ),
+        }
+    return {
+        "max_rates": nengo.dists.Uniform(100, 200),
+        "intercepts": nengo.dists.Uniform(-1.0, 1.0),
+        "synapse": 0.5,
+        "solver_reg": 0.01,
+        "headroom": 3.0,
+        "readout": "decoded",
+        "reason": f"no tuning is known for {type(neuron_type).__name__}: nengo's "
+        "broad defaults",
+    }

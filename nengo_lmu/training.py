@@ -88,18 +88,81 @@ def _targets(stack, y, steps):
     return hold(y, steps)
 
 
-def check_targets(stack, y, n, attr="y"):
-    """``y``: one integer label per sequence, or finite targets per element."""
-    y = np.asarray(y)
-    if len(y) != n:
+def check_data(data, keys, attr="data"):
+    """``data`` must be a dict holding ``keys``; else a ValidationError
+    naming the missing ones."""
+    missing = [key for key in keys if key not in data]
+    if missing:
         raise ValidationError(
-            f"has {len(y)} targets for {n} input sequences", attr=attr
+            f"needs the arrays {missing} (a dataset holds x, y, x_test, y_test)",
+            attr=attr,
         )
-    if not np.issubdtype(y.dtype, np.integer) and not np.all(np.isfinite(y)):
+    return data
+
+
+def check_targets(stack, y, n, attr="y"):
+    """``y``: one integer label per sequence (below the output's size), or
+    finite targets per element, ``(n, seq_len, size_out)``; else a
+    ValidationError saying what was wrong."""
+    y = np.asarray(y)
+    size_out = stack.output.size_out
+    if y.ndim == 0 or len(y) != n:
         raise ValidationError(
-            f"holds {int(np.sum(~np.isfinite(y)))} NaN or infinite values", attr=attr
+            f"has {len(np.atleast_1d(y))} targets for {n} input sequences", attr=attr
+        )
+    if np.issubdtype(y.dtype, np.integer):
+        if y.ndim != 1 or (y.size and (y.min() < 0 or y.max() >= size_out)):
+            raise ValidationError(
+                f"class labels must be one integer in [0, {size_out}) per sequence "
+                f"(got shape {y.shape}, values {y.min()} to {y.max()})",
+                attr=attr,
+            )
+        return y
+    expected = (n, stack.seq_len, size_out)
+    if y.shape != expected:
+        raise ValidationError(
+            f"targets per element must have shape {expected} (sequences, "
+            f"seq_len, output dimensions); got {y.shape}",
+            attr=attr,
+        )
+    bad = ~np.isfinite(y)
+    if bad.any():
+        sequence, element, dim = np.argwhere(bad)[0]
+        raise ValidationError(
+            f"holds {int(bad.sum())} NaN or infinite values (the first at "
+            f"sequence {sequence}, element {element}, dimension {dim})",
+            attr=attr,
         )
     return y
+
+
+def _fit_arrays(stack, data, batch_size, validation):
+    """The held training inputs and targets (whole batches) and, if asked
+    and given, Keras' validation data; every array is checked first (before
+    TensorFlow starts)."""
+    check_data(data, ("x", "y"))
+    x = stack.check_inputs(data["x"])
+    y = check_targets(stack, data["y"], len(x))
+    steps = stack.steps_per_element
+    n_batches = len(x) // batch_size
+    if n_batches == 0:
+        raise ValidationError(
+            f"{len(x)} training sequences make no batch of {batch_size}",
+            attr="batch_size",
+        )
+    x_held = hold(x, steps)[: n_batches * batch_size]
+    y_held = _targets(stack, y, steps)[: n_batches * batch_size]
+    if not (validation and "x_test" in data):
+        return x_held, y_held, None
+    check_data(data, ("x_test", "y_test"))
+    x_val = stack.check_inputs(data["x_test"], attr="x_test")
+    y_val = check_targets(stack, data["y_test"], len(x_val), attr="y_test")
+    n_val = len(x_val) // batch_size * batch_size
+    validation_data = (
+        {stack.input: hold(x_val, steps)[:n_val]},
+        {stack.probe: _targets(stack, y_val, steps)[:n_val]},
+    )
+    return x_held, y_held, validation_data
 
 
 def fit(
@@ -128,24 +191,16 @@ def fit(
     dict
         ``history`` (Keras history dict) and ``wall_s`` (training time).
     """
+    x_held, y_held, validation_data = _fit_arrays(stack, data, batch_size, validation)
+    classification = np.issubdtype(y_held.dtype, np.integer)
+    steps = stack.steps_per_element
     import tensorflow as tf
 
     dl = backends.trainer()
     nengo_dl = dl.configure(stack)
     for layer in stack.layers:
         layer.spiking_backend.prepare_dl_training()
-    x = stack.check_inputs(data["x"])
-    y = check_targets(stack, data["y"], len(x))
-    steps = stack.steps_per_element
-    classification = np.issubdtype(y.dtype, np.integer)
-    n_batches = len(x) // batch_size
-    if n_batches == 0:
-        raise ValidationError(
-            f"{len(x)} training sequences make no batch of {batch_size}",
-            attr="batch_size",
-        )
-    x_held = hold(x, steps)[: n_batches * batch_size]
-    y_held = _targets(stack, y, steps)[: n_batches * batch_size]
+    kwargs = {} if validation_data is None else {"validation_data": validation_data}
     start = time.perf_counter()
     with (
         dl.quiet(),
@@ -162,14 +217,6 @@ def fit(
             optimizer=tf.optimizers.Adam(learning_rate),
             loss={stack.probe: _pooled_loss(stack.pooling, classification, steps)},
         )
-        kwargs = {}
-        if validation and "x_test" in data:
-            n_val = len(data["x_test"]) // batch_size * batch_size
-            x_val = stack.check_inputs(data["x_test"], attr="x_test")
-            kwargs["validation_data"] = (
-                {stack.input: hold(x_val, steps)[:n_val]},
-                {stack.probe: _targets(stack, data["y_test"], steps)[:n_val]},
-            )
         history = sim.fit(
             {stack.input: x_held},
             {stack.probe: y_held},
@@ -226,6 +273,7 @@ def evaluate(
     check_spiking_steps(steps_per_element, spiking)
     if not spiking:
         overrides["synapse"] = None  # the between-layer lowpass smooths spikes
+    check_data(data, ("x_test", "y_test"))
     x, y = data["x_test"][:n], data["y_test"][:n]
     start = time.perf_counter()
     stack = LMUStack.load(
@@ -235,6 +283,7 @@ def evaluate(
         backend=backend.name,
         **overrides,
     )
+    x = stack.check_inputs(x, attr="x_test")
     y = check_targets(stack, y, len(x), attr="y_test")
     outputs = stack.predict(x, batch_size=batch_size, progress=progress)
     wall = time.perf_counter() - start

@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
@@ -54,3 +58,29 @@ def test_hold():
     assert np.array_equal(held[0, ::2], x[0])
     with pytest.raises(ValidationError, match="steps_per_element"):
         data.hold(x, 0)
+
+
+HIDE_DATA_EXTRA = """
+import sys
+for name in ("mnist1d", "sklearn"):
+    sys.modules[name] = None  # import fails as if not installed
+import pytest
+sys.exit(pytest.main(["-o", "addopts=", "-p", "no:cacheprovider", "-rs",
+                      "--doctest-modules", sys.argv[1]]))
+"""
+
+
+def test_doctests_skip_without_the_data_extra():
+    """Without mnist1d and scikit-learn the examples that need them are
+    skipped, naming the module, and the others still run."""
+    path = os.path.join(os.path.dirname(data.__file__), "data.py")
+    result = subprocess.run(
+        [sys.executable, "-c", HIDE_DATA_EXTRA, path],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "passed, 2 skipped" in result.stdout and "failed" not in result.stdout
+    assert "could not import 'mnist1d'" in result.stdout
+    assert "could not import 'sklearn'" in result.stdout

@@ -180,35 +180,51 @@ def test_readout_ensemble_option():
     assert len(readout.learned_connections) == 1
 
 
+#: The short nengo run of the delay command: 6 s (4.8 s learning, 1.2 s held
+#: out), order 4, 120 neurons, a 0.25 s delay.  Over seeds 0-4 it scores a
+#: held-out NRMSE of 0.11-0.26 (0.19 with seed 0); learning nothing scores
+#: 1.0, and a memory mapped for the wrong synapse 1.2.  (At 2 s, 0.4 s held
+#: out, it learned nothing: 0.9-1.3.)
+DELAY_RUN = [
+    "delay",
+    "--backend=nengo",
+    "--sim-time=6",
+    "--order=4",
+    "--n-neurons=120",
+    "--delay=0.25",
+]
+DELAY_BOUND = 0.35
+
+
 def test_delay_command_on_nengo(capsys, tmp_path):
     plot = tmp_path / "delay.png"
-    code = cli.main(
-        [
-            "delay",
-            "--backend=nengo",
-            "--sim-time=2",
-            "--order=4",
-            "--n-neurons=120",
-            "--delay=0.25",
-            f"--plot={plot}",
-        ]
-    )
-    assert code == 0
+    assert cli.main(DELAY_RUN + [f"--plot={plot}"]) == 0
     out = capsys.readouterr().out
     figures = json.loads(out.strip().splitlines()[-1])
-    for key in (
-        "backend",
-        "heldout_nrmse",
-        "window_nrmse",
-        "mean_rate_hz",
-        "n_neurons",
-        "wall_s",
-    ):
-        assert key in figures
-    assert figures["backend"] == "nengo"
-    assert figures["n_neurons"] == 120
-    assert "learning on" in out and "learning off" in out
-    assert plot.stat().st_size > 10000
+    assert figures["backend"] == "nengo" and figures["n_neurons"] == 120
+    assert figures["heldout_nrmse"] < DELAY_BOUND
+    # the memory under the readout holds its window (0.04-0.07 at this size)
+    assert figures["window_nrmse"] < 0.1
+    progress = [line for line in out.splitlines() if "learning o" in line]
+    assert len(progress) == 10
+    assert any("learning off" in line for line in progress)
+    assert not any("nan" in line.lower() for line in progress)
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("dt", [0.0005, 0.002])
+def test_delay_command_at_any_dt(dt, capsys):
+    """``--dt``: the same learning in seconds (PES steps scale with dt).  The
+    input realization differs with the step, and with it the 1.2 s held-out
+    NRMSE (measured 0.09-0.37 over 3 seeds at 0.5 and 2 ms), so the bound is
+    looser than at 1 ms, still far below 1.0 (learning nothing)."""
+    assert cli.main(DELAY_RUN + [f"--dt={dt}"]) == 0
+    out = capsys.readouterr().out
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert figures["dt"] == dt
+    assert figures["heldout_nrmse"] < 0.5
+    assert figures["window_nrmse"] < 0.1
+    assert "nan" not in out.lower()
 
 
 def test_delay_command_rejects_delay_outside_window(capsys):
@@ -218,20 +234,22 @@ def test_delay_command_rejects_delay_outside_window(capsys):
 
 
 @requires_loihi
-@pytest.mark.slow
 def test_pes_learns_on_loihi_emulator():
+    """The main job on the emulator, short (6 s, about 10 s of wall time):
+    held-out NRMSE 0.16-0.20 over seeds 0-2; learning nothing scores 1.0."""
     from nengo_lmu.experiments.pes import run_learning
 
     result = run_learning(
         backend="loihi",
         order=4,
-        theta=0.25,
         delay=0.25,
-        n_neurons=200,
+        n_neurons=120,
         sim_time=6.0,
         learning_rate=10.0,
+        probe_memory=False,
     )
-    assert result["heldout_nrmse"] < 0.4
+    assert result["heldout_nrmse"] < DELAY_BOUND
+    assert result["learning_nrmse"] < 0.5
 
 
 @requires_dl

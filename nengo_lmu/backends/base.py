@@ -20,6 +20,7 @@ import numpy as np
 from nengo.exceptions import BuildError
 
 from nengo_lmu.mapping import lowpass_decay
+from nengo_lmu import neurons
 from nengo_lmu.neurons import copy_neuron_type, rate_type
 
 #: Steps per printed progress line when a backend runs many sequences.
@@ -170,24 +171,11 @@ class Backend:
         return None
 
     def memory_tuning(self, neuron_type):
-        """Default tuning of spiking-memory ensembles of ``neuron_type``.
-
-        Returns a dict of `.LMUMemory` arguments (``max_rates``,
-        ``intercepts``, ``synapse``, ``solver_reg``, ``headroom``) and
-        ``reason``, a sentence saying why; `.LMUMemory.summary` shows it.
-        """
-        return {
-            "max_rates": nengo.dists.Uniform(120, 160),
-            "intercepts": nengo.dists.Uniform(-0.3, 0.3),
-            "synapse": 0.5,
-            "solver_reg": 0.01,
-            "headroom": 3.0,
-            "reason": (
-                "rectified-linear tuning packed around the state's range: "
-                "alternating +-1 encoders with intercepts near zero combine "
-                "into a line, and a long synapse averages spikes"
-            ),
-        }
+        """Default tuning of spiking-memory ensembles of ``neuron_type``: a
+        dict of `.LMUMemory` arguments and ``reason`` (see
+        `nengo_lmu.neurons.memory_tuning`; nengo runs every neuron type in
+        floating point, so its tuning is the neuron type's)."""
+        return neurons.memory_tuning(neuron_type)
 
     # --- checks and advice ----------------------------------------------------
 

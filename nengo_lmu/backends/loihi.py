@@ -137,6 +137,22 @@ class LoihiBackend(Backend):
             nengo.LIFRate: neurons.LoihiLIF,
         }
 
+    def memory_tuning(self, neuron_type):
+        """Bounded gains for every neuron type on the chip.
+
+        A rectified-linear neuron's gain is ``max_rate / (1 - intercept)``:
+        intercepts near 1 (the tuning LIF curves want in floating point) give
+        gains in the thousands, whose weights round to zero on Loihi's 8-bit
+        grid and whose memories run away.  So the chip keeps intercepts within
+        +-0.3 and 120-160 Hz, and the 0.5 s synapse, for every type.
+        """
+        tuning = super().memory_tuning(nengo.SpikingRectifiedLinear())
+        tuning["reason"] = (
+            "Loihi: bounded gains (intercepts within +-0.3, 120-160 Hz) keep the "
+            "recurrent weights above the chip's 8-bit weight step"
+        )
+        return tuning
+
     def unsupported(self, neuron_type):
         """nengo-loihi runs the neuron types it has a build function for
         (LIF, SpikingRectifiedLinear, RegularSpiking and their Loihi types)."""

@@ -23,6 +23,20 @@ from nengo.params import NumberParam, Parameter
 _REGISTERED = set()
 
 
+class FiniteNumberParam(NumberParam):
+    """A `nengo.params.NumberParam` that refuses NaN and infinities, naming
+    itself (nengo's own compares NaN with its bounds and fails with a
+    TypeError that names nothing)."""
+
+    def coerce(self, instance, num):
+        value = num.item() if isinstance(num, np.ndarray) and num.ndim == 0 else num
+        if isinstance(value, numbers.Real) and not np.isfinite(value):
+            raise ValidationError(
+                f"must be a finite number (got {value})", attr=self.name, obj=instance
+            )
+        return super().coerce(instance, num)
+
+
 class BackendParam(Parameter):
     """A backend given by name (or as a `.Backend`); stored as the object."""
 

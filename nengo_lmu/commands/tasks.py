@@ -40,6 +40,13 @@ def add_command(subparsers):
     train.add_argument(
         "--init", default=None, help="start from these parameters (a .npz)"
     )
+    train.add_argument(
+        "--dt",
+        type=float,
+        default=None,
+        help="simulator step (s) the network is built and saved for (default "
+        "0.001); windows are in elements, so any step computes the same",
+    )
     train.set_defaults(run=run_train)
 
     evaluate = subparsers.add_parser(
@@ -79,6 +86,14 @@ def add_command(subparsers):
         "--batch-size", type=int, default=100, help="sequences run at once"
     )
     evaluate.add_argument("--params", default=None, help="a .npz from train")
+    evaluate.add_argument(
+        "--dt",
+        type=float,
+        default=None,
+        help="simulator step (s); default: the one the parameters were saved "
+        "with (0.001 for files that do not say); windows, in elements, are "
+        "unchanged",
+    )
     evaluate.add_argument("--mnist-path", default=None, help="psmnist: local mnist.npz")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -106,6 +121,7 @@ def run_train(args):
         train_through=args.train_through,
         init=args.init,
         data_options=_data_options(args),
+        dt=args.dt,
         **options,
     )
     task = tasks.get(args.task)
@@ -114,6 +130,7 @@ def run_train(args):
         "epochs": args.epochs or task.training["epochs"],
         "train_wall_s": result["wall_s"],
         "path": result["path"],
+        "dt": result["dt"],
     }
     evaluation = evaluate_task(
         task, "dl-rate", path=result["path"], data_options=_data_options(args)
@@ -140,6 +157,7 @@ def run_evaluate(args):
         data_options=_data_options(args),
         rate_scale=args.rate_scale,
         synapse=args.synapse,
+        dt=args.dt,
     )
     report.print_table([result], title=f"{args.task} on {args.backend}")
     report.print_json(result)

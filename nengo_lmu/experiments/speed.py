@@ -38,7 +38,7 @@ def construction(order=256, theta=0.784, spiking_order=12, spiking_theta=2.0):
 
 
 def scaling_points(backend, orders=(4, 8, 16, 32, 64), counts=(25, 50, 100, 200, 400, 800),
-                   order=6, n_neurons=100, sim_time=2.0):
+                   order=6, n_neurons=100, sim_time=4.0):
     """`measure` points for the cost against order (at ``n_neurons`` per
     dimension) and against neurons per dimension (at ``order``)."""
     name = backends.get(backend).name

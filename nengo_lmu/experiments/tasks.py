@@ -13,6 +13,7 @@ def train_task(
     train_through=None,
     init=None,
     data_options=None,
+    dt=None,
     **options,
 ):
     """Train ``task``'s network in NengoDL and save its parameters.
@@ -33,6 +34,10 @@ def train_task(
         A saved ``.npz`` to start from.
     data_options : dict, optional
         Passed to the task's ``load_data`` (e.g. ``mnist_path``).
+    dt : float, optional
+        Simulator step of the trained stack (default 1 ms).  Windows are
+        given in elements, so the network computes the same at any step;
+        the file keeps it, and loading it builds the stack for it.
     **options
         Override the task's training options (``batch_size``,
         ``learning_rate``).
@@ -40,7 +45,7 @@ def train_task(
     Returns
     -------
     dict
-        ``history``, ``wall_s`` and ``path``.
+        ``history``, ``wall_s``, ``path`` and ``dt``.
     """
     task = tasks.get(task) if isinstance(task, str) else task
     data = task.load_data(**(data_options or {}))
@@ -51,6 +56,9 @@ def train_task(
     command = (
         f"nengo-lmu train {task.name} --seed {seed} --epochs {fit_options['epochs']}"
     )
+    if dt is not None:
+        build["dt"] = dt
+        command += f" --dt {dt:g}"
     if train_through is not None:
         build.update(
             spiking=True,
@@ -66,6 +74,7 @@ def train_task(
     path = path or task.params_path(suffix=train_through)
     stack.save(path, made_by=command)
     result["path"] = path
+    result["dt"] = stack.dt
     return result
 
 
@@ -84,7 +93,9 @@ def evaluate_task(
 
     Spiking modes use the task's deployment settings (``overrides`` replace
     them) and its steps per element for the backend; the parameters default
-    to those trained for the backend where they exist.
+    to those trained for the backend where they exist.  ``overrides`` may
+    also give ``dt``: the stack runs at that step with its windows, in
+    elements, unchanged.
     """
     task = tasks.get(task) if isinstance(task, str) else task
     backend, spiking = training.parse_mode(mode)
