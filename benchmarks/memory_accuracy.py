@@ -9,6 +9,7 @@ lever reverted), and prints a table and a JSON line.
     python benchmarks/memory_accuracy.py --grid       # orders x thetas x bands x seeds
     python benchmarks/memory_accuracy.py --sweep --plot sweep.png   # error vs neurons
     python benchmarks/memory_accuracy.py --stability  # the defaults over 100 s
+    python benchmarks/memory_accuracy.py --poisson --plot poisson.png  # d/sqrt(m)
 
 ``--jobs N`` runs independent points in N processes (``--scheduler ADDRESS``:
 on a Dask cluster); each point is seeded, so the results equal a serial run's.
@@ -17,6 +18,8 @@ Timings are ratios within one run: the machines are shared and noisy.
 
 import argparse
 import warnings
+
+import numpy as np
 
 from nengo_lmu import backends
 from nengo_lmu.experiments import memory, report
@@ -119,7 +122,7 @@ def grid(names, seeds, orders, thetas, bands, jobs=1, scheduler=None):
     }
 
 
-SWEEP_TYPES = ("spikingrelu", "lif", "poissonlif", "loihilif")
+SWEEP_TYPES = ("spikingrelu", "lif", "poissonlif", "regularlif", "loihilif", "loihirelu")
 
 
 def sweep(names, counts, plot, jobs=1, scheduler=None):
@@ -176,6 +179,51 @@ def sweep(names, counts, plot, jobs=1, scheduler=None):
     }
 
 
+def poisson_scaling(totals, plot=None, jobs=1, scheduler=None, order=6):
+    """The paper's claim: a Poisson-spiking memory's error falls as
+    ``d / sqrt(m)`` with ``m`` neurons in all (nengo, DESIGN memory)."""
+    neuron_type = memory.neuron_type("poissonlif")
+    counts = [max(1, int(round(m / order))) for m in totals]
+    points = [
+        dict(backend="nengo", label="poissonlif", n_neurons=n, neuron_type=neuron_type)
+        for n in counts
+    ]
+    results = run_points(memory.measure, points, jobs, scheduler)
+    rows = [
+        {"neurons": n * order, "n_per_dim": n, "window_nrmse": r["window_nrmse"],
+         "mean_rate_hz": r["mean_rate_hz"]}
+        for n, r in zip(counts, results)
+    ]
+    fitted = memory.slope([r["neurons"] for r in rows], [r["window_nrmse"] for r in rows])
+    report.print_table(rows, title=f"Poisson-spiking LIF memory, order {order}: "
+                       f"error vs neurons in all (slope {fitted:.2f})")
+    if plot:
+        plot_poisson(rows, fitted, order, plot)
+    return {"benchmark": "poisson_scaling", "slope": fitted, "rows": rows}
+
+
+def plot_poisson(rows, fitted, order, filename):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    m = np.array([r["neurons"] for r in rows], dtype=float)
+    error = np.array([r["window_nrmse"] for r in rows])
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    ax.loglog(m, error, "o-", label=f"Poisson-spiking LIF memory (slope {fitted:.2f})")
+    # the guide d / sqrt(m), anchored at the geometric middle of the points
+    anchor = len(m) // 2
+    guide = error[anchor] * np.sqrt(m[anchor] / m)
+    ax.loglog(m, guide, "k--", label=f"d / sqrt(m) (d = {order})")
+    ax.set_xlabel("neurons in all, m")
+    ax.set_ylabel("window NRMSE")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(filename, dpi=100)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="nengo,loihi")
@@ -191,7 +239,11 @@ def main(argv=None):
     parser.add_argument(
         "--stability", action="store_true", help="the defaults over a 100 s run"
     )
-    parser.add_argument("--counts", default="25,50,100,200,400,800")
+    parser.add_argument("--counts", default="25,100,400,1600")
+    parser.add_argument(
+        "--poisson", action="store_true", help="Poisson memory error vs neurons in all"
+    )
+    parser.add_argument("--totals", default="100,300,1000,3000,10000,20000")
     parser.add_argument("--plot", metavar="PNG", help="sweep plot")
     parser.add_argument("--jobs", type=int, default=1, help="processes (-1: all cores)")
     parser.add_argument("--scheduler", default=None, help="a Dask scheduler address")
@@ -216,6 +268,10 @@ def main(argv=None):
         )
         report.print_table(rows, title="Window NRMSE over a 100 s run")
         figures = {"benchmark": "memory_stability", "sim_time": 100.0, "rows": rows}
+    elif args.poisson:
+        figures = poisson_scaling(
+            [int(m) for m in args.totals.split(",")], args.plot, **parallel
+        )
     elif args.sweep:
         counts = [int(c) for c in args.counts.split(",")]
         figures = sweep(names, counts, args.plot, **parallel)
