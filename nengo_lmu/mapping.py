@@ -44,7 +44,9 @@ def lowpass_decay(tau, dt):
     return 0.0 if tau == 0 else float(np.exp(-dt / tau))
 
 
-def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
+def principle3(
+    A, B, synapse, dt=None, decay=None, method="zoh", lead=0.0, target=None
+):
     """Transforms that make a lowpass recurrence implement ``dx/dt = A x + B u``.
 
     Continuous (``dt=None``)::
@@ -60,6 +62,13 @@ def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
     With ``tau = 0`` (``a = 0``) this is the digital memory itself,
     ``A' = Ad``, ``B' = Bd``: a recurrence through a one-step delay.
 
+    Neurons whose decoded output leads the state they represent,
+    ``xhat = x + k dx/dt = (I + k A) x + k B u`` (LIF neurons near threshold
+    fire early), are compensated by feeding back ``x = (I + k A)^-1 (xhat - k
+    B u)``::
+
+        A'_k = A' (I + k A)^-1,   B'_k = B' - A'_k k B
+
     Parameters
     ----------
     A, B : ndarray
@@ -74,6 +83,8 @@ def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
         ``nengo_lmu.backends.get("loihi").synapse_decay(tau, dt)``.
     method : {"zoh", "euler", "bilinear"}
         How ``(Ad, Bd)`` discretize ``(A, B)`` (see `.discretize`).
+    lead : float
+        The lead ``k`` (seconds) of the decoded neurons to compensate (0: none).
     target : str, optional
         Deprecated: pass ``decay`` (the backend's ``synapse_decay``).
 
@@ -99,7 +110,7 @@ def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
             raise ValidationError(
                 "continuous principle 3 needs a synapse with tau > 0", attr="synapse"
             )
-        return tau * A + identity, tau * B
+        return compensate_lead(tau * A + identity, tau * B, A, B, lead)
     if not (isinstance(dt, numbers.Real) and np.isfinite(dt) and dt > 0):
         raise ValidationError(f"must be a positive number (got {dt!r})", attr="dt")
     if target is not None:
@@ -118,4 +129,16 @@ def principle3(A, B, synapse, dt=None, decay=None, method="zoh", target=None):
             f"a lowpass's per-step decay lies in [0, 1) (got {decay})", attr="decay"
         )
     Ad, Bd = discretize(A, B, dt, method=method)
-    return (Ad - decay * identity) / (1 - decay), Bd / (1 - decay)
+    mapped_A, mapped_B = (Ad - decay * identity) / (1 - decay), Bd / (1 - decay)
+    return compensate_lead(mapped_A, mapped_B, A, B, lead)
+
+
+def compensate_lead(mapped_A, mapped_B, A, B, lead):
+    """Principle 3's ``(A', B')`` for neurons whose decoded output is
+    ``x + lead dx/dt``: ``A'_k = A' (I + k A)^-1``, ``B'_k = B' - A'_k k B``."""
+    if not np.isfinite(lead) or lead < 0:
+        raise ValidationError(f"must be a finite number >= 0 (got {lead})", attr="lead")
+    if lead == 0:
+        return mapped_A, mapped_B
+    lagged = np.linalg.solve((np.eye(A.shape[0]) + lead * A).T, mapped_A.T).T
+    return lagged, mapped_B - lead * lagged @ B
