@@ -1,7 +1,8 @@
 """nengo-lmu: the Legendre Memory Unit as a spiking network on Nengo.
 
 ``import nengo_lmu`` needs only nengo; NengoDL and nengo-loihi are imported
-when a backend that needs them is used.
+when a backend that needs them is used, TensorFlow and keras-lmu when
+`from_keras` or `to_keras` runs.
 """
 
 from nengo_lmu.version import version as __version__
@@ -26,6 +27,18 @@ from nengo_lmu import backends as _backends
 
 _backends.register_imported()
 
+#: Names this package gives from modules it imports on first use.
+_LAZY = {"from_keras": "nengo_lmu.keras", "to_keras": "nengo_lmu.keras"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'nengo_lmu' has no attribute {name!r}")
+
+
 __all__ = [
     "Delay",
     "PESReadout",
@@ -38,7 +51,9 @@ __all__ = [
     "LMUStack",
     "Simulator",
     "discretize",
+    "from_keras",
     "legendre_readout",
     "lmu_matrices",
     "principle3",
+    "to_keras",
 ]

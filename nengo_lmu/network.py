@@ -1,24 +1,46 @@
 """LMUNetwork: the LMU memory plus a nonlinear hidden state and a readout.
 
-The network computes, at every simulator step,
+The network computes keras-lmu's ``LMUCell`` (0.9.0), one element per
+simulator step:
 
 .. code-block:: text
 
-    u_t = e_x x_t + e_h h_{t-1} + e_m m_{t-1}        (memory input, memory_d dims)
-    m_t = LMU memory of u                             (memory_d * order dims)
-    h_t = f(W_x x_t + W_h h_{t-1} + W_m m_t + b_h)    (hidden_units neurons)
-    y_t = W_o h_t + b_o                               (output_d dims)
+    u_t = e_x x_t + e_h h_{t-1} + e_m m_{t-1} + b_u   (memory input, memory_d dims)
+    m_t = Ad m_{t-1} + Bd u_t                          (memory_d * order dims)
+    h_t = f(W_m m_t + W_x x_t + W_h h_{t-1} + b_h)     (hidden_units neurons)
+    y_t = W_o h_t + b_o                                (output_d dims)
 
-where the ``e_h``, ``e_m``, ``W_x`` and ``W_h`` terms exist only with
-``hidden_to_memory``, ``memory_to_memory``, ``input_to_hidden`` and
-``hidden_to_hidden`` respectively, as in keras-lmu.  Every weight is an
-ordinary `nengo.Connection` transform (trainable in NengoDL), the hidden bias is
-the hidden ensemble's bias, and the memory is an `.LMUMemory` (the exact memory
-by default).
+where the ``e_h``, ``e_m``, ``b_u``, ``W_x`` and ``W_h`` terms exist only with
+``hidden_to_memory``, ``memory_to_memory``, ``memory_bias``,
+``input_to_hidden`` and ``hidden_to_hidden`` respectively, as in keras-lmu
+(``use_bias`` is ``memory_bias``; ``hidden_to_hidden`` makes the hidden cell
+a ``SimpleRNNCell`` rather than a ``Dense`` layer).  The hidden state sees the
+memory *after* this step's update, as keras-lmu's does.  With
+``hidden_units=0`` there is no hidden cell (keras-lmu's ``hidden_cell=None``)
+and the output is ``[m_t, x_t]`` (``x_t`` only with ``input_to_hidden``).
+
+In Nengo terms: a connection with ``synapse=None`` adds no delay (nengo orders
+the operators) and ``synapse=0`` exactly one step, so every "previous step"
+term above (``h_{t-1}``, ``m_{t-1}``, the memory's own ``Ad m_{t-1}``) comes
+through ``synapse=0`` and everything else through ``synapse=None``.  Every
+weight is an ordinary `nengo.Connection` transform (trainable in NengoDL), the
+hidden bias is the hidden ensemble's bias, and the memory is an `.LMUMemory`
+(the exact memory by default).
 
 One object runs with rate neurons (for training) or with their spiking
 counterparts (for deployment): ``LMUNetwork(..., spiking=True)`` or
 ``network.spiking = True`` swaps the neuron types in place.
+
+**Held elements.**  Deployed spiking, each element is held for
+``steps_per_element`` simulator steps.  The zero-order-hold memory is exact for
+held inputs, but a recurrence trained once per element (``h_{t-1}`` through
+``W_h`` or ``e_h``, ``m_{t-1}`` through ``e_m``) would run once per step.
+With ``element_sync=True`` the network runs the recurrence once per element:
+the memory updates at the first step of each element and holds ``m_t``, and
+``h_{t-1}`` is the mean of the hidden output over the previous element, held
+(both on the host, `ElementMemory` and `ElementHold`).  The hidden neurons
+then see a constant input for the whole element, so the rate network is exact
+at every step and the spike count over an element encodes ``h_t``.
 """
 
 import warnings
@@ -26,14 +48,34 @@ import warnings
 import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
-from nengo.params import BoolParam, IntParam, NumberParam, Parameter
+from nengo.params import (
+    BoolParam,
+    EnumParam,
+    IntParam,
+    NdarrayParam,
+    Parameter,
+)
 
 from nengo_lmu import neurons
-from nengo_lmu.backends.mapped import BackendParam, MappedNetwork
+from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
 from nengo_lmu.memory import LMUMemory, deprecated_target
+from nengo_lmu.system import discretize, lmu_matrices
 
 #: The parameters, in the order `LMUNetwork.get_parameters` lists them.
-PARAMETER_NAMES = ("e_x", "e_h", "e_m", "W_m", "W_x", "W_h", "W_o", "b_o", "b_h")
+PARAMETER_NAMES = (
+    "e_x",
+    "e_h",
+    "e_m",
+    "b_u",
+    "W_m",
+    "W_x",
+    "W_h",
+    "W_o",
+    "b_o",
+    "b_h",
+)
+#: keras-lmu's discretizers (`.LMUNetwork` ``discretizer``).
+DISCRETIZERS = ("zoh", "euler")
 
 
 class Scaled:
@@ -52,7 +94,619 @@ def glorot(fan_out, fan_in):
     return nengo.dists.Uniform(-limit, limit)
 
 
-class LMUNetwork(MappedNetwork):
+def element_position(t, dt, steps):
+    """The element (0-based) that simulator time ``t`` falls in, and the
+    position within it (0 at each element's first step)."""
+    return divmod(int(round(t / dt)) - 1, steps)
+
+
+# --- held elements: host processes ---------------------------------------------
+
+
+class ElementHold(nengo.Process):
+    """Output, during each element, the mean of the input over the previous one.
+
+    The input must arrive through ``synapse=0`` (one step late), so that at an
+    element's first step the node has seen all of the previous element's
+    steps; it then latches their mean and holds it for the element.  The first
+    ``settle`` steps of each element are left out of the mean (a path whose
+    values arrive that many steps late, e.g. from a neuromorphic chip).
+
+    For rate neurons whose input is constant within the element, the mean is
+    exactly the element's value; for spikes it is their rate over the element.
+    A source whose sequence starts at element ``start`` (a layer that runs
+    behind) is held only from then on (zeros before).
+    """
+
+    steps = IntParam("steps", low=1, readonly=True)
+    settle = IntParam("settle", low=0, readonly=True)
+    start = IntParam("start", low=0, readonly=True)
+
+    def __init__(self, size, steps, settle=0, start=0):
+        if settle >= steps:
+            raise ValidationError(
+                f"settle={settle} leaves none of the {steps} steps per element to "
+                "average; use fewer settle steps or more steps per element",
+                attr="settle",
+            )
+        super().__init__(default_size_in=size, default_size_out=size)
+        self.steps, self.settle, self.start = steps, settle, start
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None):
+        dtype = np.float64 if dtype is None else dtype
+        return {
+            "sum": np.zeros(shape_in, dtype=dtype),
+            "held": np.zeros(shape_out, dtype=dtype),
+        }
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        steps, settle, start = self.steps, self.settle, self.start
+        total, held = state["sum"], state["held"]
+        averaged = steps - settle
+
+        def step(t, x):
+            element, position = element_position(t, dt, steps)
+            # x left the source one step ago, at position - 1 (mod steps)
+            if (position - 1) % steps >= settle:
+                total[...] += x
+            if position == 0:
+                held[...] = total / averaged if element > start else 0
+                total[...] = 0
+            return held
+
+        return step
+
+
+class ElementMemoryProcess(nengo.Process):
+    """The digital memory updated once per element: at each element's first
+    step ``m = Ad m + Bd u`` (one memory per input dimension), held for the
+    element.  ``u`` must arrive through ``synapse=None``.  The sequence starts
+    at element ``start``: the memory stays at rest before."""
+
+    Ad = NdarrayParam("Ad", shape=("*", "*"), readonly=True)
+    Bd = NdarrayParam("Bd", shape=("*",), readonly=True)
+    steps = IntParam("steps", low=1, readonly=True)
+    start = IntParam("start", low=0, readonly=True)
+
+    def __init__(self, Ad, Bd, size_in, steps, start=0):
+        order = len(Ad)
+        super().__init__(default_size_in=size_in, default_size_out=size_in * order)
+        self.Ad = np.asarray(Ad, dtype=float)
+        self.Bd = np.asarray(Bd, dtype=float).reshape(-1)
+        self.steps, self.start = steps, start
+
+    def make_state(self, shape_in, shape_out, dt, dtype=None):
+        dtype = np.float64 if dtype is None else dtype
+        return {"m": np.zeros(shape_out, dtype=dtype)}
+
+    def make_step(self, shape_in, shape_out, dt, rng, state):
+        Ad, Bd, steps, start = self.Ad, self.Bd, self.steps, self.start
+        m = state["m"]
+        size_in, order = shape_in[0], len(Ad)
+
+        def step(t, u):
+            element, position = element_position(t, dt, steps)
+            if position == 0 and element >= start:
+                memory = m.reshape(size_in, order)
+                memory[...] = memory @ Ad.T + u[:, None] * Bd[None, :]
+            return m
+
+        return step
+
+
+# --- memories that are not an LMUMemory -----------------------------------------
+
+
+class HostMemory(nengo.Network):
+    """Base of the exact memories `LMUNetwork` builds itself: ``input`` (``u``)
+    and ``state`` (``m``, input dimension major), on the host, no neurons."""
+
+    neuron_type = None
+
+    def __init__(self, order, theta, size_in, label=None):
+        super().__init__(label=label)
+        self.order, self.theta, self.size_in = order, theta, size_in
+        self.A, self.B = lmu_matrices(order, 1.0)  # theta = 1: in units of 1/theta
+
+    def frozen_objects(self):
+        """What training must not change (the memory's fixed transforms)."""
+        return list(self.all_connections)
+
+
+class ElementMemory(HostMemory):
+    """The exact memory updated once per element of ``steps`` simulator steps
+    (`ElementMemoryProcess`): ``theta`` in seconds, as `.LMUMemory`'s."""
+
+    def __init__(
+        self, order, theta, size_in, steps, dt, discretizer, start=0, label=None
+    ):
+        super().__init__(order, theta, size_in, label=label)
+        elements = theta / (steps * dt)
+        Ad, Bd = discretize(self.A / elements, self.B / elements, 1.0, discretizer)
+        with self:
+            self.input = nengo.Node(size_in=size_in, label="input")
+            self.state = nengo.Node(
+                ElementMemoryProcess(Ad, Bd, size_in, steps, start), label="state"
+            )
+            nengo.Connection(self.input, self.state, synapse=None)
+
+
+class EulerThetaMemory(HostMemory):
+    """keras-lmu's Euler memory with a trainable window:
+    ``m_t = m_{t-1} + (A m_{t-1} + B u_t) dt / theta``.
+
+    ``dt / theta`` is the scalar transform of one connection (`theta_connection`),
+    which NengoDL trains; ``A`` and ``B`` are fixed.
+    """
+
+    def __init__(self, order, theta, size_in, dt, label=None):
+        super().__init__(order, theta, size_in, label=label)
+        eye = np.eye(size_in)
+        with self:
+            self.input = nengo.Node(size_in=size_in, label="input")
+            self.state = nengo.Node(size_in=size_in * order, label="state")
+            change = nengo.Node(size_in=size_in * order, label="change")
+            self.fixed = [
+                nengo.Connection(
+                    self.input, change, transform=np.kron(eye, self.B), synapse=None
+                ),
+                nengo.Connection(
+                    self.state, change, transform=np.kron(eye, self.A), synapse=0
+                ),
+                nengo.Connection(self.state, self.state, synapse=0),
+            ]
+            self.theta_connection = nengo.Connection(
+                change, self.state, transform=dt / theta, synapse=None, label="theta"
+            )
+        self.dt = dt
+
+    def current_theta(self):
+        """The window (seconds) the connection's transform holds now."""
+        return self.dt / float(np.asarray(self.theta_connection.transform.init))
+
+    def frozen_objects(self):
+        return list(self.fixed)
+
+
+class ZohThetaMemory(HostMemory):
+    """keras-lmu's zero-order-hold memory with a trainable window, for NengoDL:
+    a ``nengo_dl.TensorNode`` whose Keras layer owns ``theta_inv`` (``dt /
+    theta``) and re-discretizes ``expm([[A, B], [0, 0]] theta_inv)`` every
+    step, as keras-lmu does.  It runs only in NengoDL."""
+
+    def __init__(self, order, theta, size_in, dt, label=None):
+        import nengo_dl
+
+        super().__init__(order, theta, size_in, label=label)
+        self.dt = dt
+        self.layer = zoh_theta_layer(self.A, self.B, size_in, dt / theta)
+        n_state = size_in * order
+        with self:
+            self.input = nengo.Node(size_in=size_in, label="input")
+            self.node = nengo_dl.TensorNode(
+                self.layer,
+                shape_in=(size_in + n_state,),
+                shape_out=(n_state,),
+                pass_time=False,
+                label="memory",
+            )
+            self.state = nengo.Node(size_in=n_state, label="state")
+            nengo.Connection(self.input, self.node[:size_in], synapse=None)
+            nengo.Connection(self.node, self.node[size_in:], synapse=0)
+            nengo.Connection(self.node, self.state, synapse=None)
+
+    def current_theta(self):
+        """The window (seconds) the layer's ``theta_inv`` holds now."""
+        return self.dt / self.layer.current_theta_inv()
+
+
+def zoh_theta_layer(A, B, size_in, theta_inv):
+    """A Keras layer computing one zero-order-hold memory step from
+    ``[u_t, m_{t-1}]`` with a trainable ``theta_inv`` (see `ZohThetaMemory`)."""
+    import tensorflow as tf
+
+    order = len(A)
+
+    class ZohThetaLayer(tf.keras.layers.Layer):
+        def build(self, input_shape):
+            self.theta_inv = self.add_weight(
+                name="theta_inv",
+                shape=(),
+                initializer=tf.initializers.constant(theta_inv),
+            )
+            self.system = np.block([[A, B], [np.zeros((1, order + 1))]])
+            super().build(input_shape)
+
+        def call(self, inputs):
+            # the simulator's float type, which may differ from the layer's
+            system = tf.constant(self.system, dtype=inputs.dtype)
+            theta_inv = tf.cast(self.theta_inv, inputs.dtype)
+            u = inputs[:, :size_in]
+            m = tf.reshape(inputs[:, size_in:], (-1, size_in, order))
+            exp = tf.linalg.expm(system * theta_inv)
+            Ad, Bd = exp[:order, :order], exp[:order, order]
+            m = tf.matmul(m, Ad, transpose_b=True) + u[:, :, None] * Bd
+            return tf.reshape(m, (-1, size_in * order))
+
+        def current_theta_inv(self):
+            return float(self.theta_inv.numpy()) if self.built else theta_inv
+
+    return ZohThetaLayer()
+
+
+# --- layers of neurons -----------------------------------------------------------
+
+
+def activation_advice(neuron_type):
+    """Why ``neuron_type`` cannot spike, and the closest mapping that can."""
+    name = type(neuron_type).__name__
+    return (
+        f"nengo.{name} (keras's {name.lower()} activation) runs only with rate "
+        "neurons: no spiking neuron has that rate curve. The closest spiking "
+        "mapping is rectified-linear units (nengo.RectifiedLinear, spiking as "
+        "SpikingRectifiedLinear): they agree with tanh near 0 but give 0 for "
+        "negative inputs and do not saturate, so the trained network would "
+        "compute something else. Retrain with ReLU units (keras "
+        "activation='relu'), or convert with from_keras(model, activations="
+        "{'tanh': nengo.RectifiedLinear()}) and fine-tune in NengoDL before "
+        "deploying spiking"
+    )
+
+
+class NeuronLayer(MappedNetwork):
+    """Base of `LMUNetwork` and `DenseLayer`: units computing ``f(J + b)``
+    (neurons of a rate type and their spiking counterparts, or a node when
+    ``f`` is linear), weights held by connections, and the relays that carry
+    host values to neurons on backends that need them."""
+
+    rate_scale = FiniteNumberParam("rate_scale", low=0, low_open=True)
+    host_scale = FiniteNumberParam("host_scale", low=0, low_open=True)
+    spiking_backend = BackendParam("spiking_backend")
+
+    def __init__(
+        self,
+        neuron_type,
+        spiking,
+        rate_scale,
+        host_scale,
+        spiking_backend,
+        backend,
+        dt,
+        label,
+        seed,
+        add_to_container,
+        attr,
+    ):
+        super().__init__(
+            backend, dt, label=label, seed=seed, add_to_container=add_to_container
+        )
+        if neuron_type is not None and not isinstance(
+            neuron_type, nengo.neurons.NeuronType
+        ):
+            raise ValidationError(
+                f"must be a nengo neuron type or None (got {neuron_type!r})",
+                attr=attr,
+            )
+        self._rate_type = (
+            None if neuron_type is None else neurons.rate_type(neuron_type)
+        )
+        self.spiking_backend = (
+            self.backend if spiking_backend is None else spiking_backend
+        )
+        self.rate_scale = rate_scale
+        self.host_scale = host_scale
+        self.relay_scale = self.backend.host_relay_scale(self.host_scale)
+        self._spiking = bool(spiking)
+        self._unit_type(self._spiking)  # refuses a type that cannot spike
+        self._scales = {}
+        self._relays = {}
+        self._fixed = []
+        self.parameter_connections = {}
+        self.units = None
+
+    @property
+    def unit_scale(self):
+        """The gain of the units (their biases are multiplied by it too): the
+        ``rate_scale`` for types with an amplitude, else 1."""
+        if self._rate_type is None or not hasattr(self._rate_type, "amplitude"):
+            return 1.0
+        return self.rate_scale
+
+    def _unit_type(self, spiking):
+        rate = self._rate_type
+        if rate is None:
+            return None
+        if not hasattr(rate, "amplitude"):
+            if spiking:
+                raise ValidationError(
+                    f"{self} cannot spike: {activation_advice(rate)}", attr="spiking"
+                )
+            return rate
+        amplitude = rate.amplitude / self.rate_scale
+        if spiking:
+            return self.spiking_backend.spiking_type(rate, amplitude=amplitude)
+        return neurons.copy_neuron_type(rate, type(rate), amplitude=amplitude)
+
+    def _make_units(self, n, label, bias_name):
+        """The units (an Ensemble, or a Node when linear) and the object that
+        connections target (``.neurons`` or the node)."""
+        if self._rate_type is None:
+            node = nengo.Node(size_in=n, label=label)
+            self._connect(bias_name, self.one, node, np.zeros((n, 1)))
+            self.units = node
+            return node, node
+        self.units = nengo.Ensemble(
+            n,
+            1,
+            neuron_type=self._unit_type(self._spiking),
+            gain=nengo.dists.Choice([self.unit_scale]),
+            bias=nengo.dists.Choice([0.0]),
+            label=label,
+        )
+        return self.units, self.units.neurons
+
+    @property
+    def one(self):
+        """A node of constant 1 (made on first use): biases that are not an
+        ensemble's come from it."""
+        if getattr(self, "_one", None) is None:
+            with self:
+                self._one = nengo.Node([1.0], label="one")
+        return self._one
+
+    def _relayed(self, pre):
+        """``pre``, or where a host node's values reach neurons from when the
+        backend sends them scaled: a relay dividing them by ``relay_scale``
+        (returned, for the weights to carry back)."""
+        scale = self.relay_scale
+        if scale == 1:
+            return pre, 1.0
+        if pre not in self._relays:
+            self._relays[pre] = nengo.Node(
+                Scaled(1.0 / scale), size_in=pre.size_out, label="to neurons"
+            )
+            nengo.Connection(pre, self._relays[pre], synapse=None)
+        return self._relays[pre], scale
+
+    def _connect(self, name, pre, post, weights, synapse=None):
+        """Connect ``pre`` to ``post`` through the parameter ``name``; a host
+        node's values reach neurons through a relay when the backend sends
+        them scaled (the weights carry the scale back)."""
+        scale = 1.0
+        if isinstance(pre, nengo.Node) and isinstance(post, nengo.ensemble.Neurons):
+            pre, scale = self._relayed(pre)
+        self._scales[name] = scale
+        self.parameter_connections[name] = nengo.Connection(
+            pre,
+            post,
+            transform=np.asarray(weights, dtype=float) * scale,
+            synapse=synapse,
+            label=name,
+        )
+
+    @property
+    def spiking(self):
+        """Whether the neurons spike.
+
+        Setting it swaps the neuron types in place (before a simulator is
+        built): rate types for training, their spiking counterparts for
+        deployment.
+        """
+        return self._spiking
+
+    @spiking.setter
+    def spiking(self, spiking):
+        unit_type = self._unit_type(bool(spiking))
+        self._spiking = bool(spiking)
+        if isinstance(self.units, nengo.Ensemble):
+            self.units.neuron_type = unit_type
+        self._swap_other_neurons()
+
+    def _swap_other_neurons(self):
+        """Give neurons other than the units the type `spiking` asks for."""
+
+    def mismatch(self, backend):
+        """Host values reach the neurons unscaled but ``backend`` would
+        saturate them (scaled ones run exactly anywhere)."""
+        needs = backend.host_relay_scale(self.host_scale)
+        if needs != 1 and self.relay_scale == 1 and self._scales:
+            return (
+                "host values would reach its neurons as spikes that saturate at "
+                f"1, sent without dividing them by host_scale={needs:g}"
+            )
+        return None
+
+    def frozen_objects(self):
+        """What training must not change: the relays that carry host values
+        to the neurons, and the connections that only carry values."""
+        relays = [
+            conn
+            for conn in self.all_connections
+            if conn.post_obj in self._relays.values()
+        ]
+        return relays + self._fixed
+
+    # --- parameters ---------------------------------------------------------------
+
+    def _bias_name(self):
+        raise NotImplementedError
+
+    def parameter_shapes(self):
+        """The name and shape of each trainable parameter."""
+        shapes = {
+            name: tuple(conn.transform.shape)
+            for name, conn in self.parameter_connections.items()
+        }
+        if isinstance(self.units, nengo.Ensemble):
+            shapes[self._bias_name()] = (self.units.n_neurons,)
+        elif self.units is not None:
+            shapes[self._bias_name()] = (self.units.size_out,)
+        return shapes
+
+    def get_parameters(self):
+        """The current parameter values (the initial ones until trained/set).
+
+        A neuron bias is in activation units (the ensemble's bias divided by
+        the units' gain).
+        """
+        params = {}
+        for name, conn in self.parameter_connections.items():
+            value = np.broadcast_to(conn.transform.init, conn.transform.shape)
+            params[name] = np.array(value) / self._scales[name]
+        bias_name = self._bias_name()
+        if bias_name in params:  # a node's bias: (n, 1) -> (n,)
+            params[bias_name] = params[bias_name][:, 0]
+        elif isinstance(self.units, nengo.Ensemble):
+            bias = self.units.bias
+            if isinstance(bias, nengo.dists.Distribution):
+                bias = bias.sample(self.units.n_neurons)
+            params[bias_name] = np.asarray(bias, dtype=float) / self.unit_scale
+        return params
+
+    def set_parameters(self, params):
+        """Set the weights and biases from ``params`` (name -> array).
+
+        Refuses arrays whose names or shapes differ from `.parameter_shapes`,
+        or that hold NaN or infinite values, naming each.
+        """
+        expected = self.parameter_shapes()
+        problems = []
+        for name, shape in expected.items():
+            if name not in params:
+                problems.append(f"{name} is missing (network expects {shape})")
+            elif tuple(np.shape(params[name])) != shape:
+                problems.append(
+                    f"{name} has shape {tuple(np.shape(params[name]))} but the "
+                    f"network expects {shape}"
+                )
+            elif not np.all(np.isfinite(params[name])):
+                problems.append(f"{name} holds NaN or infinite values")
+        for name in params:
+            if name not in expected:
+                problems.append(f"{name} is not a parameter of this network")
+        if problems:
+            raise ValidationError(
+                "parameters do not fit this network: " + "; ".join(problems),
+                attr="params",
+                obj=self,
+            )
+        bias_name = self._bias_name()
+        for name, conn in self.parameter_connections.items():
+            value = np.array(params[name], dtype=float)
+            if name == bias_name:
+                value = value[:, None]
+            conn.transform = value * self._scales[name]
+        if isinstance(self.units, nengo.Ensemble):
+            self.units.bias = (
+                np.asarray(params[bias_name], dtype=float) * self.unit_scale
+            )
+
+
+class DenseLayer(NeuronLayer):
+    """``y = f(W x + b)``: a Keras ``Dense`` layer between or after LMU layers.
+
+    Parameters
+    ----------
+    input_d : int
+        Dimensions of the input ``x``.
+    units : int
+        Dimensions of the output.
+    neuron_type : nengo.neurons.NeuronType or None
+        ``f``: a rate neuron type (rectified-linear, LIF-rate; ``nengo.Tanh``
+        and ``nengo.Sigmoid`` with rates only), or None for a linear layer
+        (a node on the host; it spikes never, and runs the same spiking).
+    spiking, rate_scale, host_scale, spiking_backend, dt, backend
+        As for `.LMUNetwork`.
+    label, seed, add_to_container
+        As for `nengo.Network`.
+
+    Attributes
+    ----------
+    input : nengo.Node
+    output : nengo.ensemble.Neurons or nengo.Node
+    parameter_connections : dict of nengo.Connection
+        ``W`` (and ``b`` for a linear layer).
+
+    Examples
+    --------
+    >>> dense = DenseLayer(input_d=3, units=2)
+    >>> sorted(dense.parameter_shapes().items())
+    [('W', (2, 3)), ('b', (2,))]
+    """
+
+    input_d = IntParam("input_d", low=1)
+    n_units = IntParam("n_units", low=1)
+
+    def __init__(
+        self,
+        input_d,
+        units,
+        neuron_type=None,
+        spiking=False,
+        rate_scale=1.0,
+        host_scale=4.0,
+        spiking_backend=None,
+        dt=0.001,
+        backend="nengo",
+        label=None,
+        seed=None,
+        add_to_container=None,
+    ):
+        super().__init__(
+            neuron_type,
+            spiking,
+            rate_scale,
+            host_scale,
+            spiking_backend,
+            backend,
+            dt,
+            label,
+            seed,
+            add_to_container,
+            attr="neuron_type",
+        )
+        self.input_d, self.n_units = input_d, units
+        rng = np.random.RandomState(seed)
+        with self:
+            self.input = nengo.Node(size_in=input_d, label="input")
+            _, self.output = self._make_units(units, "units", "b")
+            self._connect(
+                "W",
+                self.input,
+                self.output,
+                glorot(units, input_d).sample(units, input_d, rng=rng),
+            )
+
+    @property
+    def neuron_type(self):
+        """The rate type of the units (None: linear)."""
+        return self._rate_type
+
+    @property
+    def size_out(self):
+        return self.n_units
+
+    def _bias_name(self):
+        return "b"
+
+    def get_config(self):
+        """The constructor arguments (JSON-able)."""
+        return {
+            "input_d": self.input_d,
+            "units": self.n_units,
+            "neuron_type": neurons.to_config(self._rate_type),
+            "spiking": self.spiking,
+            "rate_scale": self.rate_scale,
+            "host_scale": self.host_scale,
+            "spiking_backend": self.spiking_backend.name,
+            "dt": self.dt,
+            "backend": self.backend.name,
+            "label": self.label,
+            "seed": self.seed,
+        }
+
+
+class LMUNetwork(NeuronLayer):
     """A Legendre Memory Unit layer: memory, nonlinear hidden state, readout.
 
     Parameters
@@ -67,13 +721,16 @@ class LMUNetwork(MappedNetwork):
         Memory window in seconds (``steps * dt`` for a window of ``steps``
         simulator steps).
     hidden_units : int
-        Neurons in the hidden state.
+        Neurons in the hidden state; 0 for none (keras-lmu's
+        ``hidden_cell=None``: the output is ``[m_t, x_t]``).
     output_d : int
         Dimensions of the readout ``.output``; 0 for none, and then the
         layer's ``output`` is the hidden state itself.
-    hidden_neuron_type : nengo.neurons.NeuronType
+    hidden_neuron_type : nengo.neurons.NeuronType or None
         The hidden neurons when running with rates: ``nengo.RectifiedLinear``
-        or ``nengo.LIFRate`` (a spiking type is replaced by its rate type).
+        or ``nengo.LIFRate`` (a spiking type is replaced by its rate type);
+        ``nengo.Tanh(tau_ref=1)`` or ``nengo.Sigmoid(tau_ref=1)`` (keras's
+        tanh and sigmoid) with rates only; None for linear units (a node).
     spiking : bool
         Run the hidden neurons (and any neural memory) with the spiking
         counterpart of their rate type on ``spiking_backend``.  Can be changed
@@ -81,9 +738,43 @@ class LMUNetwork(MappedNetwork):
     rate_scale : float
         Hidden gains are ``rate_scale`` and neuron amplitudes
         ``1 / rate_scale``: the same rate network, with spiking neurons firing
-        ``rate_scale`` times faster (exact for rectified-linear neurons).
+        ``rate_scale`` times faster (exact for rectified-linear neurons;
+        neuron types without an amplitude, such as ``nengo.Tanh``, ignore it).
     hidden_to_memory, memory_to_memory, input_to_hidden, hidden_to_hidden : bool
         Which optional connections exist (see the module docstring).
+    memory_bias : bool
+        A bias ``b_u`` on the memory input (keras-lmu's ``use_bias``).
+    discretizer : {"zoh", "euler"}
+        How the memory is discretized (keras-lmu's ``discretizer``).
+    trainable_theta : bool
+        Let NengoDL train the window (keras-lmu's ``trainable_theta``).  With
+        ``"euler"`` the window is one connection's scalar transform (every
+        simulator runs it); with ``"zoh"`` the memory re-discretizes itself
+        every step in a ``nengo_dl.TensorNode``, built when ``backend`` is
+        ``"dl"`` (elsewhere the memory is fixed at the current window).  The
+        trained window is `current_theta` (and ``get_config()["theta"]``).
+    lagged_memory : bool
+        The timing of nengo-lmu before 0.3, whose trained parameter files
+        select it: the exact memory takes its input one step late, so the
+        hidden state sees ``m_{t-1}`` next to ``x_t``.  Not keras-lmu's cell.
+    steps_per_element : int
+        Simulator steps each input element is held for (``theta`` stays in
+        seconds); used by ``element_sync``.
+    element_sync : bool
+        With ``steps_per_element > 1``, run the recurrence once per element
+        (see the module docstring): the exact memory updates once per
+        element, and ``h_{t-1}`` is held.  Exact in rate mode at every step.
+    hold_input : bool
+        With ``element_sync``, use the mean of the input over each element,
+        one element later (for an input that varies within elements, e.g. a
+        spiking layer's output): the layer then runs one element behind.
+    input_delay : int
+        With ``element_sync``, the element at which the input's sequence
+        starts (a layer fed by layers that run behind): the layer stays at
+        rest before.
+    settle_steps : int
+        With ``element_sync``, steps at the start of each element that the
+        holds leave out (values that reach the host late).
     memory_neuron_type : nengo.neurons.NeuronType or None
         None (default) builds the exact memory; otherwise the neurons of a
         spiking `.LMUMemory` (``memory_n_neurons`` per dimension).
@@ -117,12 +808,13 @@ class LMUNetwork(MappedNetwork):
     ----------
     input : nengo.Node
         The input ``x``.
-    memory : LMUMemory
+    memory : LMUMemory or HostMemory
         The memory; ``memory.state`` is ``m``.
-    hidden : nengo.Ensemble
-        The hidden state (connect to and from ``hidden.neurons``).
+    hidden : nengo.Ensemble, nengo.Node or None
+        The hidden state (connect to and from ``hidden.neurons``); a node for
+        linear units; None without a hidden cell.
     output : nengo.Node or nengo.ensemble.Neurons
-        The readout ``y`` (unfiltered), or ``hidden.neurons`` when
+        The readout ``y`` (unfiltered), or the hidden state when
         ``output_d`` is 0.
     parameter_connections : dict of nengo.Connection
         The connection holding each weight, by parameter name.
@@ -149,21 +841,26 @@ class LMUNetwork(MappedNetwork):
     input_d = IntParam("input_d", low=1)
     memory_d = IntParam("memory_d", low=1)
     order = IntParam("order", low=1)
-    theta = NumberParam("theta", low=0, low_open=True)
-    hidden_units = IntParam("hidden_units", low=1)
+    theta = FiniteNumberParam("theta", low=0, low_open=True)
+    hidden_units = IntParam("hidden_units", low=0)
     output_d = IntParam("output_d", low=0)
-    hidden_neuron_type = Parameter("hidden_neuron_type")
-    rate_scale = NumberParam("rate_scale", low=0, low_open=True)
     hidden_to_memory = BoolParam("hidden_to_memory")
     memory_to_memory = BoolParam("memory_to_memory")
     input_to_hidden = BoolParam("input_to_hidden")
     hidden_to_hidden = BoolParam("hidden_to_hidden")
+    memory_bias = BoolParam("memory_bias")
+    discretizer = EnumParam("discretizer", values=DISCRETIZERS)
+    trainable_theta = BoolParam("trainable_theta")
+    lagged_memory = BoolParam("lagged_memory")
+    steps_per_element = IntParam("steps_per_element", low=1)
+    element_sync = BoolParam("element_sync")
+    hold_input = BoolParam("hold_input")
+    input_delay = IntParam("input_delay", low=0)
+    settle_steps = IntParam("settle_steps", low=0)
     memory_neuron_type = Parameter("memory_neuron_type", optional=True)
     memory_n_neurons = IntParam("memory_n_neurons", low=1)
-    memory_synapse = NumberParam("memory_synapse", low=0)
-    synapse = NumberParam("synapse", low=0)
-    host_scale = NumberParam("host_scale", low=0, low_open=True)
-    spiking_backend = BackendParam("spiking_backend")
+    memory_synapse = FiniteNumberParam("memory_synapse", low=0)
+    synapse = FiniteNumberParam("synapse", low=0)
 
     def __init__(
         self,
@@ -180,6 +877,15 @@ class LMUNetwork(MappedNetwork):
         memory_to_memory=False,
         input_to_hidden=False,
         hidden_to_hidden=False,
+        memory_bias=False,
+        discretizer="zoh",
+        trainable_theta=False,
+        lagged_memory=False,
+        steps_per_element=1,
+        element_sync=False,
+        hold_input=False,
+        input_delay=0,
+        settle_steps=0,
         memory_neuron_type=None,
         memory_n_neurons=100,
         memory_synapse=0.0,
@@ -195,7 +901,17 @@ class LMUNetwork(MappedNetwork):
     ):
         backend = deprecated_target(backend, target)
         super().__init__(
-            backend, dt, label=label, seed=seed, add_to_container=add_to_container
+            hidden_neuron_type,
+            spiking,
+            rate_scale,
+            host_scale,
+            spiking_backend,
+            backend,
+            dt,
+            label,
+            seed,
+            add_to_container,
+            attr="hidden_neuron_type",
         )
         self.input_d = input_d
         self.memory_d = memory_d
@@ -203,102 +919,204 @@ class LMUNetwork(MappedNetwork):
         self.theta = theta
         self.hidden_units = hidden_units
         self.output_d = output_d
-        if not isinstance(hidden_neuron_type, nengo.neurons.NeuronType):
-            raise ValidationError(
-                f"must be a nengo neuron type (got {hidden_neuron_type!r})",
-                attr="hidden_neuron_type",
-            )
-        self.hidden_neuron_type = neurons.rate_type(hidden_neuron_type)
-        self.spiking_backend = (
-            self.backend if spiking_backend is None else spiking_backend
-        )
-        self.rate_scale = rate_scale
-        self._hidden_type(True)  # refuses a type with no spiking counterpart
         self.hidden_to_memory = hidden_to_memory
         self.memory_to_memory = memory_to_memory
         self.input_to_hidden = input_to_hidden
         self.hidden_to_hidden = hidden_to_hidden
+        self.memory_bias = memory_bias
+        self.discretizer = discretizer
+        self.trainable_theta = trainable_theta
+        self.lagged_memory = lagged_memory
+        self.steps_per_element = steps_per_element
+        self.element_sync = element_sync
+        self.hold_input = hold_input
+        self.input_delay = input_delay
+        self.settle_steps = settle_steps
         self.memory_neuron_type = memory_neuron_type
         self.memory_n_neurons = memory_n_neurons
         self.memory_synapse = memory_synapse
         self.synapse = synapse
-        self.host_scale = host_scale
-        self.relay_scale = self.backend.host_relay_scale(self.host_scale)
-        self._spiking = bool(spiking)
-        self._scales = {}
-        self._relays = {}
-        self.parameter_connections = {}
+        self._check_options()
         with self:
             self._build(np.random.RandomState(seed))
 
+    @property
+    def hidden_neuron_type(self):
+        """The rate type of the hidden units (None: linear)."""
+        return self._rate_type
+
+    @property
+    def synchronous(self):
+        """Whether the recurrence runs once per element (``element_sync`` with
+        more than one step per element)."""
+        return self.element_sync and self.steps_per_element > 1
+
+    @property
+    def start_element(self):
+        """With ``element_sync``, the element at which this layer's output
+        sequence starts (``input_delay``, one more with ``hold_input``)."""
+        return self.input_delay + self.hold_input
+
+    @property
+    def size_out(self):
+        """Dimensions of ``output``."""
+        if self.output_d > 0:
+            return self.output_d
+        if self.hidden_units > 0:
+            return self.hidden_units
+        return self.memory_d * self.order + self.input_d * self.input_to_hidden
+
+    def _check_options(self):
+        def refuse(message, attr):
+            raise ValidationError(message, attr=attr, obj=self)
+
+        if self.hidden_units == 0:
+            for option in ("hidden_to_memory", "hidden_to_hidden"):
+                if getattr(self, option):
+                    refuse("needs hidden units (hidden_units=0 has none)", option)
+        neural = self.memory_neuron_type is not None
+        if neural and (self.trainable_theta or self.synchronous):
+            option = "trainable_theta" if self.trainable_theta else "element_sync"
+            refuse(f"{option} needs the exact memory (memory_neuron_type=None)", option)
+        if self.lagged_memory and (self.synchronous or self.trainable_theta):
+            option = "element_sync" if self.synchronous else "trainable_theta"
+            refuse(
+                "lagged_memory is the timing of parameters trained before "
+                f"nengo-lmu 0.3; {option} exists only with keras-lmu's timing "
+                "(lagged_memory=False)",
+                "lagged_memory",
+            )
+        for option in ("hold_input", "input_delay"):
+            if getattr(self, option) and not self.synchronous:
+                refuse(
+                    f"{option} needs element_sync=True and steps_per_element > 1",
+                    option,
+                )
+
     def _build(self, rng):
         self.input = nengo.Node(size_in=self.input_d, label="input")
-        self.memory = LMUMemory(
-            order=self.order,
-            theta=self.theta,
-            n_neurons=self.memory_n_neurons,
-            neuron_type=self._memory_type(self._spiking),
-            synapse=self.memory_synapse,
-            dt=self.dt,
-            size_in=self.memory_d,
-            backend=self.backend,
-            label="memory",
-        )
-        self.hidden = nengo.Ensemble(
-            self.hidden_units,
-            1,
-            neuron_type=self._hidden_type(self._spiking),
-            gain=nengo.dists.Choice([self.rate_scale]),
-            bias=nengo.dists.Choice([0.0]),
-            label="hidden",
-        )
-        units, n_memory = self.hidden_units, self.memory_d * self.order
-        self._connect("e_x", self.input, self.memory.input, self._encoder_init(rng))
+        x = self.input
+        if self.hold_input:
+            x = nengo.Node(
+                self._hold(self.input_d, self.input_delay), label="input held"
+            )
+            nengo.Connection(self.input, x, synapse=0)
+        self.memory = self._make_memory()
+        u, m = self.memory.input, self.memory.state
+        n_memory = self.memory_d * self.order
+        units = self.hidden_units
+        self.hidden = hidden = None
+        if units > 0:
+            self.hidden, hidden = self._make_units(units, "hidden", "b_h")
+        previous, recurrent_synapse = hidden, self.synapse
+        if self.synchronous and (self.hidden_to_hidden or self.hidden_to_memory):
+            previous = nengo.Node(
+                self._hold(units, self.start_element), label="hidden held"
+            )
+            nengo.Connection(hidden, previous, synapse=0)
+            recurrent_synapse = None
+
+        self._connect("e_x", x, u, self._encoder_init(rng))
+        if self.memory_bias:
+            self._connect("b_u", self.one, u, np.zeros((self.memory_d, 1)))
         if self.hidden_to_memory:
             self._connect(
                 "e_h",
-                self.hidden.neurons,
-                self.memory.input,
+                previous,
+                u,
                 np.zeros((self.memory_d, units)),
-                synapse=self.synapse,
+                synapse=recurrent_synapse,
             )
         if self.memory_to_memory:
             self._connect(
                 "e_m",
-                self.memory.state,
-                self.memory.input,
+                m,
+                u,
                 np.zeros((self.memory_d, n_memory)),
+                synapse=None if self.lagged_memory else 0,
             )
-        self._connect(
-            "W_m",
-            self.memory.state,
-            self.hidden.neurons,
-            glorot(units, n_memory).sample(units, n_memory, rng=rng),
-        )
-        if self.input_to_hidden:
+        if units > 0:
+            drive = hidden
+            if self.synchronous and isinstance(hidden, nengo.ensemble.Neurons):
+                drive = self._host_drive(hidden)
             self._connect(
-                "W_x",
-                self.input,
-                self.hidden.neurons,
-                glorot(units, self.input_d).sample(units, self.input_d, rng=rng),
+                "W_m",
+                m,
+                drive,
+                glorot(units, n_memory).sample(units, n_memory, rng=rng),
             )
-        if self.hidden_to_hidden:
-            q, _ = np.linalg.qr(rng.randn(units, units))
-            self._connect(
-                "W_h", self.hidden.neurons, self.hidden.neurons, q, synapse=self.synapse
-            )
+            if self.input_to_hidden:
+                self._connect(
+                    "W_x",
+                    x,
+                    drive,
+                    glorot(units, self.input_d).sample(units, self.input_d, rng=rng),
+                )
+            if self.hidden_to_hidden:
+                q, _ = np.linalg.qr(rng.randn(units, units))
+                self._connect("W_h", previous, drive, q, synapse=recurrent_synapse)
+            out = hidden
+        else:
+            out = nengo.Node(size_in=self.size_out, label="memory and input")
+            nengo.Connection(m, out[:n_memory], synapse=None)
+            if self.input_to_hidden:
+                nengo.Connection(x, out[n_memory:], synapse=None)
         if self.output_d > 0:
+            n_out = out.size_out
             self.output = nengo.Node(size_in=self.output_d, label="output")
             self._connect(
                 "W_o",
-                self.hidden.neurons,
+                out,
                 self.output,
-                glorot(self.output_d, units).sample(self.output_d, units, rng=rng),
+                glorot(self.output_d, n_out).sample(self.output_d, n_out, rng=rng),
             )
-            self.bias = nengo.Node([1.0], label="bias")
-            self._connect("b_o", self.bias, self.output, np.zeros((self.output_d, 1)))
+            self._connect("b_o", self.one, self.output, np.zeros((self.output_d, 1)))
         else:
-            self.output = self.hidden.neurons
+            self.output = out
+
+    def _host_drive(self, neurons):
+        """A host node summing the hidden neurons' input (all of it is on the
+        host and constant within an element when synchronous): one value per
+        neuron reaches them, rather than every memory, input and held hidden
+        dimension (each sent as spikes on a backend that sends host values
+        so, with its own noise)."""
+        drive = nengo.Node(size_in=neurons.size_in, label="hidden input")
+        pre, scale = self._relayed(drive)
+        self._fixed.append(
+            nengo.Connection(pre, neurons, transform=scale, synapse=None)
+        )
+        return drive
+
+    def _hold(self, size, start):
+        return ElementHold(size, self.steps_per_element, self.settle_steps, start)
+
+    def _make_memory(self):
+        common = dict(order=self.order, theta=self.theta, size_in=self.memory_d)
+        if self.synchronous:
+            return ElementMemory(
+                **common,
+                steps=self.steps_per_element,
+                dt=self.dt,
+                discretizer=self.discretizer,
+                start=self.start_element,
+                label="memory",
+            )
+        if self.trainable_theta and self.discretizer == "euler":
+            return EulerThetaMemory(**common, dt=self.dt, label="memory")
+        if self.trainable_theta and self.backend is _trainer():
+            return ZohThetaMemory(**common, dt=self.dt, label="memory")
+        exact = self.memory_neuron_type is None
+        return LMUMemory(
+            n_neurons=self.memory_n_neurons,
+            neuron_type=self._memory_type(self._spiking),
+            synapse=self.memory_synapse,
+            dt=self.dt,
+            backend=self.backend,
+            discretizer=self.discretizer,
+            input_synapse=0 if self.lagged_memory and exact else "backend",
+            label="memory",
+            **common,
+        )
 
     def _encoder_init(self, rng):
         if self.memory_d == self.input_d:
@@ -307,34 +1125,8 @@ class LMUNetwork(MappedNetwork):
             self.memory_d, self.input_d, rng=rng
         )
 
-    def _connect(self, name, pre, post, weights, synapse=None):
-        """Connect ``pre`` to ``post`` through the parameter ``name``; a host
-        node's values reach the hidden neurons through a relay when the
-        backend sends them scaled (the weights carry the scale back)."""
-        scale = 1.0
-        if isinstance(pre, nengo.Node) and post == self.hidden.neurons:
-            scale = self.relay_scale
-            if scale != 1 and pre not in self._relays:
-                self._relays[pre] = nengo.Node(
-                    Scaled(1.0 / scale), size_in=pre.size_out, label="to neurons"
-                )
-                nengo.Connection(pre, self._relays[pre], synapse=None)
-            pre = self._relays.get(pre, pre)
-        self._scales[name] = scale
-        self.parameter_connections[name] = nengo.Connection(
-            pre,
-            post,
-            transform=np.asarray(weights, dtype=float) * scale,
-            synapse=synapse,
-            label=name,
-        )
-
-    def _hidden_type(self, spiking):
-        rate = self.hidden_neuron_type
-        amplitude = getattr(rate, "amplitude", 1.0) / self.rate_scale
-        if spiking:
-            return self.spiking_backend.spiking_type(rate, amplitude=amplitude)
-        return neurons.copy_neuron_type(rate, type(rate), amplitude=amplitude)
+    def _bias_name(self):
+        return "b_h"
 
     def _memory_type(self, spiking):
         """A neural memory's neurons: the given type's rate type, or when
@@ -346,57 +1138,46 @@ class LMUNetwork(MappedNetwork):
             return neurons.rate_type(given)
         return given if given.spiking else self.spiking_backend.spiking_type(given)
 
-    @property
-    def spiking(self):
-        """Whether the hidden (and a neural memory's) neurons spike.
-
-        Setting it swaps the neuron types in place (before a simulator is
-        built): rate types for training, their spiking counterparts for
-        deployment.
-        """
-        return self._spiking
-
-    @spiking.setter
-    def spiking(self, spiking):
-        self._spiking = bool(spiking)
-        self.hidden.neuron_type = self._hidden_type(self._spiking)
+    def _swap_other_neurons(self):
+        """A neural memory's neurons follow the hidden ones."""
         memory_type = self._memory_type(self._spiking)
         for ens in self.memory.all_ensembles:
             ens.neuron_type = memory_type
 
-    # --- backends -------------------------------------------------------------
-
-    def mismatch(self, backend):
-        """Host values reach the hidden neurons unscaled but ``backend`` would
-        saturate them (scaled ones run exactly anywhere)."""
-        needs = backend.host_relay_scale(self.host_scale)
-        if needs != 1 and self.relay_scale == 1 and self._scales:
-            return (
-                "host values would reach its hidden neurons as spikes that "
-                f"saturate at 1, sent without dividing them by host_scale={needs:g}"
+    def current_theta(self):
+        """The memory window in seconds: ``theta``, or where it trains
+        (``trainable_theta``), the value training has reached."""
+        current = getattr(self.memory, "current_theta", None)
+        if current is None:
+            return self.theta
+        theta = current()
+        if not np.isfinite(theta) or theta <= 0:
+            raise ValidationError(
+                f"training drove the window to theta={theta:g} s (keras-lmu keeps "
+                "theta_inv >= 0); train with a smaller learning rate",
+                attr="theta",
+                obj=self,
             )
-        return None
+        return theta
+
+    # --- backends -------------------------------------------------------------
 
     def frozen_objects(self):
         """What training must not change: the memory's mapping and the
         relays that carry host values to the neurons."""
-        relays = [
-            conn
-            for conn in self.all_connections
-            if conn.post_obj in self._relays.values()
-        ]
-        return self.memory.frozen_objects() + relays
+        return self.memory.frozen_objects() + super().frozen_objects()
 
     # --- parameters -------------------------------------------------------------
 
     def get_config(self):
         """The constructor arguments (JSON-able): ``LMUNetwork(**config)``
-        rebuilds this network, with its initial parameters."""
+        rebuilds this network, with its initial parameters (and the window
+        that training has reached, with ``trainable_theta``)."""
         return {
             "input_d": self.input_d,
             "memory_d": self.memory_d,
             "order": self.order,
-            "theta": self.theta,
+            "theta": self.current_theta(),
             "hidden_units": self.hidden_units,
             "output_d": self.output_d,
             "hidden_neuron_type": neurons.to_config(self.hidden_neuron_type),
@@ -406,6 +1187,15 @@ class LMUNetwork(MappedNetwork):
             "memory_to_memory": self.memory_to_memory,
             "input_to_hidden": self.input_to_hidden,
             "hidden_to_hidden": self.hidden_to_hidden,
+            "memory_bias": self.memory_bias,
+            "discretizer": self.discretizer,
+            "trainable_theta": self.trainable_theta,
+            "lagged_memory": self.lagged_memory,
+            "steps_per_element": self.steps_per_element,
+            "element_sync": self.element_sync,
+            "hold_input": self.hold_input,
+            "input_delay": self.input_delay,
+            "settle_steps": self.settle_steps,
             "memory_neuron_type": neurons.to_config(self.memory_neuron_type),
             "memory_n_neurons": self.memory_n_neurons,
             "memory_synapse": self.memory_synapse,
@@ -437,59 +1227,7 @@ class LMUNetwork(MappedNetwork):
         >>> lmu.parameter_shapes()
         {'e_x': (1, 1), 'W_m': (8, 4), 'W_o': (3, 8), 'b_o': (3, 1), 'b_h': (8,)}
         """
-        shapes = {
-            name: tuple(conn.transform.shape)
-            for name, conn in self.parameter_connections.items()
-        }
-        shapes["b_h"] = (self.hidden_units,)
-        return shapes
-
-    def get_parameters(self):
-        """The current parameter values (the initial ones until trained/set).
-
-        The hidden bias ``b_h`` is in activation units (ensemble bias divided
-        by ``rate_scale``).
-        """
-        params = {}
-        for name, conn in self.parameter_connections.items():
-            value = np.broadcast_to(conn.transform.init, conn.transform.shape)
-            params[name] = np.array(value) / self._scales[name]
-        bias = self.hidden.bias
-        if isinstance(bias, nengo.dists.Distribution):
-            bias = bias.sample(self.hidden_units)
-        params["b_h"] = np.asarray(bias, dtype=float) / self.rate_scale
-        return params
-
-    def set_parameters(self, params):
-        """Set the weights and hidden bias from ``params`` (name -> array).
-
-        Refuses arrays whose names or shapes differ from `.parameter_shapes`,
-        or that hold NaN or infinite values, naming each.
-        """
-        expected = self.parameter_shapes()
-        problems = []
-        for name, shape in expected.items():
-            if name not in params:
-                problems.append(f"{name} is missing (network expects {shape})")
-            elif tuple(np.shape(params[name])) != shape:
-                problems.append(
-                    f"{name} has shape {tuple(np.shape(params[name]))} but the "
-                    f"network expects {shape}"
-                )
-            elif not np.all(np.isfinite(params[name])):
-                problems.append(f"{name} holds NaN or infinite values")
-        for name in params:
-            if name not in expected:
-                problems.append(f"{name} is not a parameter of this network")
-        if problems:
-            raise ValidationError(
-                "parameters do not fit this network: " + "; ".join(problems),
-                attr="params",
-                obj=self,
-            )
-        for name, conn in self.parameter_connections.items():
-            conn.transform = np.array(params[name], dtype=float) * self._scales[name]
-        self.hidden.bias = np.asarray(params["b_h"], dtype=float) * self.rate_scale
+        return super().parameter_shapes()
 
     @property
     def weights(self):
@@ -512,3 +1250,9 @@ class LMUNetwork(MappedNetwork):
             stacklevel=2,
         )
         return self.backend.name
+
+
+def _trainer():
+    from nengo_lmu import backends
+
+    return backends.trainer()

@@ -14,11 +14,24 @@ each layer's window ``theta`` (given in elements) becomes
 every element with exactly the memory that the unheld one has (the
 zero-order-hold discretization is exact for held inputs).
 
+A recurrence trained once per element (a hidden-to-hidden, hidden-to-memory
+or memory-to-memory connection, or an Euler memory, which is exact only for
+the step it was discretized for) runs once per element when elements are held
+(``element_sync``, chosen automatically): every layer's memory then updates
+once per element and the previous element's values are held (see
+`.LMUNetwork`); each layer after the first reads the mean of its input over
+an element, one element later, and `predict` runs the extra elements and
+returns outputs aligned with the input.
+
 The output is pooled over time: ``"mean"`` (the class from the mean of the
 readout over the whole sequence, robust to spike noise), ``"last"`` (from the
 readout of the last element, averaged over its steps, as keras-lmu's
 ``return_sequences=False``) or ``"none"`` (one output per element, for
-regression).
+regression).  `predict` returns one output per step, or (``predict_shape``)
+one per element or the last element's, shaped as Keras's ``model.predict``.
+
+Layers are `.LMUNetwork` layers, or (``{"kind": "dense", ...}``) Keras-like
+``Dense`` layers between and after them (`.DenseLayer`).
 """
 
 import contextlib
@@ -36,29 +49,54 @@ from nengo.params import IntParam, Parameter
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.data import hold
-from nengo_lmu.network import LMUNetwork
+from nengo_lmu.network import DenseLayer, LMUNetwork
 from nengo_lmu.version import version
 
 POOLINGS = ("mean", "last", "none")
+#: What `LMUStack.predict` returns: every step, every element, the last element.
+PREDICT_SHAPES = ("steps", "elements", "last")
+#: The layer kinds: `.LMUNetwork` and `.DenseLayer`.
+KINDS = ("lmu", "dense")
 #: The layer keys that fix a layer's shape and dynamics (a saved file's
-#: parameters fit a stack only where these agree).
-LAYER_KEYS = (
-    "memory_d",
-    "order",
-    "theta",
-    "hidden_units",
-    "output_d",
-    "hidden_to_memory",
-    "memory_to_memory",
-    "input_to_hidden",
-    "hidden_to_hidden",
-)
+#: parameters fit a stack only where these agree), with their defaults.
+LAYER_DEFAULTS = {
+    "kind": "lmu",
+    "memory_d": None,
+    "order": None,
+    "theta": None,
+    "hidden_units": None,
+    "output_d": 0,
+    "hidden_to_memory": False,
+    "memory_to_memory": False,
+    "input_to_hidden": False,
+    "hidden_to_hidden": False,
+    "memory_bias": False,
+    "discretizer": "zoh",
+    "trainable_theta": False,
+    "lagged_memory": False,
+    "hidden_neuron_type": None,
+    "units": None,
+    "neuron_type": None,
+}
+LAYER_KEYS = tuple(LAYER_DEFAULTS)
 #: The per-layer `.LMUNetwork` options a stack's config may also give.
 LAYER_OPTIONS = ("memory_neuron_type", "memory_n_neurons", "memory_synapse")
+#: The keys each kind of layer must give, and those it may give.
+REQUIRED_KEYS = {
+    "lmu": ("memory_d", "order", "theta", "hidden_units"),
+    "dense": ("units",),
+}
+ALLOWED_KEYS = {
+    "lmu": set(LAYER_KEYS + LAYER_OPTIONS) - {"units", "neuron_type"},
+    "dense": {"kind", "units", "neuron_type"},
+}
+#: The layer keys whose values are neuron types (or their configs).
+NEURON_KEYS = ("hidden_neuron_type", "neuron_type", "memory_neuron_type")
 #: The stack keys that fix the shape of its parameters.
 SHAPE_KEYS = ("input_d", "seq_len", "pooling", "hidden_neuron_type")
-#: Version of the parameter file format (1: before nengo-lmu wrote one).
-FILE_FORMAT = 2
+#: Version of the parameter file format (1: before nengo-lmu wrote one; 2:
+#: before the LMU cell took keras-lmu's timing, see `upgrade_config`).
+FILE_FORMAT = 3
 
 
 class SequenceFeed:
@@ -92,12 +130,15 @@ class LMUStack(MappedNetwork):
         Elements per sequence.
     layers : list of dict
         Each layer's `.LMUNetwork` arguments: ``memory_d``, ``order``,
-        ``theta`` (in elements), ``hidden_units``, ``output_d`` and the
-        optional connections; optionally ``memory_neuron_type`` (a neuron
-        type or its config: the neural memory, instead of the exact one),
-        ``memory_n_neurons`` and ``memory_synapse``.  A layer's input
-        dimensions are the previous layer's ``output_d`` (``hidden_units``
-        when that is 0).
+        ``theta`` (in elements), ``hidden_units``, ``output_d``, the
+        optional connections, ``memory_bias``, ``discretizer``,
+        ``trainable_theta``, ``lagged_memory`` and ``hidden_neuron_type``
+        (the stack's if not given); optionally ``memory_neuron_type`` (a
+        neuron type or its config: the neural memory, instead of the exact
+        one), ``memory_n_neurons`` and ``memory_synapse``.  Or a
+        `.DenseLayer`: ``{"kind": "dense", "units": n, "neuron_type": ...}``
+        (None: linear).  A layer's input dimensions are the previous layer's
+        output dimensions.
     pooling : {"mean", "last", "none"}
         How the output sequence is read (see the module docstring).
     hidden_neuron_type : {"relu", "lif"} or nengo.neurons.NeuronType
@@ -108,6 +149,19 @@ class LMUStack(MappedNetwork):
         how fast the spiking one fires (Hz per unit activation).
     steps_per_element : int
         Simulator steps each element is held for.
+    element_sync : bool, optional
+        Run each layer's recurrence once per element when elements are held
+        (see the module docstring).  Default (None): where a layer needs it
+        (a hidden-to-hidden, hidden-to-memory or memory-to-memory connection,
+        or an Euler memory).
+    settle_steps : int
+        With ``element_sync``, steps at the start of each element that the
+        holds (and the spiking outputs per element) leave out.
+    predict_shape : {"steps", "elements", "last"}
+        What `predict` returns: one output per simulator step, one per
+        element (Keras's ``return_sequences=True``), or the last element's
+        (``return_sequences=False``).  An element's output is its last step
+        with rate neurons (exact) and the mean over its steps when spiking.
     spiking : bool
         Build the neurons spiking.
     backend : {"nengo", "dl", "loihi"}
@@ -132,9 +186,12 @@ class LMUStack(MappedNetwork):
     ----------
     input : nengo.Node
         Feeds the sequence (see `predict`, `feeding`).
-    layers : list of LMUNetwork
-    output : nengo.Node
+    layers : list of LMUNetwork or DenseLayer
+    output : nengo.Node or nengo.ensemble.Neurons
         The last layer's output.
+    latency : int
+        Elements by which the output lags the input (layers that read the
+        mean of their input over an element; `predict` compensates).
     probe : nengo.Probe
         On ``output``, unfiltered.
 
@@ -163,6 +220,9 @@ class LMUStack(MappedNetwork):
         hidden_neuron_type="relu",
         rate_scale=1.0,
         steps_per_element=1,
+        element_sync=None,
+        settle_steps=0,
+        predict_shape="steps",
         spiking=False,
         backend="nengo",
         dt=0.001,
@@ -184,35 +244,48 @@ class LMUStack(MappedNetwork):
         self.hidden_neuron_type = hidden_neuron_type
         self.rate_scale = rate_scale
         self.steps_per_element = check_steps(steps_per_element)
+        self.element_sync = None if element_sync is None else bool(element_sync)
+        self.settle_steps = check_settle(settle_steps, self.steps_per_element)
+        self.predict_shape = check_choice(
+            predict_shape, PREDICT_SHAPES, "predict_shape"
+        )
         self.spiking = bool(spiking)
         self.synapse = synapse
         self.host_scale = host_scale
         self.spiking_backend = spiking_backend
         self.task = task
-        warn_held_recurrence(self.layer_configs, self.steps_per_element)
+        if self.element_sync is False:
+            warn_held_recurrence(self.layer_configs, self.steps_per_element)
         self.feed = SequenceFeed(self.input_d, self.dt)
         with self:
             self._build()
+
+    @property
+    def synchronous(self):
+        """Whether every LMU layer runs its recurrence once per element (see
+        ``element_sync``)."""
+        if self.steps_per_element == 1:
+            return False
+        if self.element_sync is not None:
+            return self.element_sync
+        lmus = [layer for layer in self.layer_configs if layer_kind(layer) == "lmu"]
+        return any(map(needs_sync, lmus)) and not any(
+            layer.get("lagged_memory", False) for layer in lmus
+        )
 
     def _build(self):
         n_layers = len(self.layer_configs)
         scales = np.broadcast_to(np.asarray(self.rate_scale, dtype=float), n_layers)
         host = 4.0 if self.host_scale is None else self.host_scale
         host_scales = np.broadcast_to(np.asarray(host, dtype=float), n_layers)
-        neuron_type = neurons.from_config(self.hidden_neuron_type)
+        synchronous = self.synchronous
         self.input = nengo.Node(self.feed, size_out=self.input_d, label="x")
         self.layers = []
+        self.latency = 0
         pre, pre_d = self.input, self.input_d
         for i, layer in enumerate(self.layer_configs):
-            options = {k: layer[k] for k in LAYER_KEYS + LAYER_OPTIONS if k in layer}
-            options["theta"] = layer["theta"] * self.steps_per_element * self.dt
-            if options.get("memory_neuron_type") is not None:
-                options["memory_neuron_type"] = neurons.from_config(
-                    options["memory_neuron_type"]
-                )
-            lmu = LMUNetwork(
+            common = dict(
                 input_d=pre_d,
-                hidden_neuron_type=neuron_type,
                 spiking=self.spiking,
                 rate_scale=float(scales[i]),
                 host_scale=float(host_scales[i]),
@@ -224,14 +297,47 @@ class LMUStack(MappedNetwork):
                 # same seeds as the stack's, and NengoDL takes a connection
                 # whose seed is a probe's for that probe's (and never trains it)
                 seed=None if self.seed is None else self.seed + 1 + i,
-                **options,
             )
+            if layer_kind(layer) == "dense":
+                net = DenseLayer(
+                    units=layer["units"],
+                    neuron_type=neurons.from_config(layer.get("neuron_type")),
+                    **common,
+                )
+            else:
+                hold_input = synchronous and pre is not self.input
+                net = LMUNetwork(
+                    **self._lmu_options(layer),
+                    steps_per_element=self.steps_per_element,
+                    element_sync=synchronous,
+                    hold_input=hold_input,
+                    input_delay=self.latency,
+                    settle_steps=self.settle_steps if synchronous else 0,
+                    **common,
+                )
+                self.latency = net.start_element
             synapse = self.synapse if i > 0 else None
-            nengo.Connection(pre, lmu.input, synapse=synapse)
-            self.layers.append(lmu)
-            pre, pre_d = lmu.output, lmu.output_d or lmu.hidden_units
+            nengo.Connection(pre, net.input, synapse=synapse)
+            self.layers.append(net)
+            pre, pre_d = net.output, net.size_out
         self.output = pre
         self.probe = nengo.Probe(pre, synapse=None)
+
+    def _lmu_options(self, layer):
+        """A layer config's `.LMUNetwork` arguments (theta in seconds)."""
+        options = {
+            k: layer[k]
+            for k in LAYER_KEYS + LAYER_OPTIONS
+            if k in layer and k not in ("kind", "units", "neuron_type")
+        }
+        options["theta"] = layer["theta"] * self.steps_per_element * self.dt
+        hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
+        options["hidden_neuron_type"] = neurons.from_config(hidden)
+        if options.get("memory_neuron_type") is not None:
+            options["memory_neuron_type"] = neurons.from_config(
+                options["memory_neuron_type"]
+            )
+        return options
 
     # --- config and parameters ------------------------------------------------
 
@@ -239,12 +345,14 @@ class LMUStack(MappedNetwork):
         """The constructor arguments (JSON-able): ``LMUStack.from_config``
         rebuilds this stack, with its initial parameters."""
         layers = []
-        for layer in self.layer_configs:
+        for layer, net in zip(self.layer_configs, self.layers):
             layer = dict(layer)
-            if isinstance(layer.get("memory_neuron_type"), nengo.neurons.NeuronType):
-                layer["memory_neuron_type"] = neurons.to_config(
-                    layer["memory_neuron_type"]
-                )
+            for key in NEURON_KEYS:
+                if isinstance(layer.get(key), nengo.neurons.NeuronType):
+                    layer[key] = neurons.to_config(layer[key])
+            if layer.get("trainable_theta", False):
+                elements = self.steps_per_element * self.dt
+                layer["theta"] = float(net.current_theta() / elements)
             layers.append(layer)
         hidden = self.hidden_neuron_type
         return {
@@ -252,11 +360,14 @@ class LMUStack(MappedNetwork):
             "seq_len": self.seq_len,
             "layers": layers,
             "pooling": self.pooling,
-            "hidden_neuron_type": hidden
-            if isinstance(hidden, (str, dict))
-            else neurons.to_config(hidden),
+            "hidden_neuron_type": (
+                hidden if isinstance(hidden, (str, dict)) else neurons.to_config(hidden)
+            ),
             "rate_scale": _listed(self.rate_scale),
             "steps_per_element": self.steps_per_element,
+            "element_sync": self.element_sync,
+            "settle_steps": self.settle_steps,
+            "predict_shape": self.predict_shape,
             "spiking": self.spiking,
             "backend": self.backend.name,
             "dt": self.dt,
@@ -343,11 +454,15 @@ class LMUStack(MappedNetwork):
             )
             return diffs
         for i, (a, b) in enumerate(zip(config["layers"], ours["layers"])):
-            for key in LAYER_KEYS:
-                if a.get(key, False) != b.get(key, False):
+            for key, default in LAYER_DEFAULTS.items():
+                saved, mine = a.get(key, default), b.get(key, default)
+                if key in NEURON_KEYS:
+                    same = neurons.from_config(saved) == neurons.from_config(mine)
+                else:
+                    same = saved == mine
+                if not same:
                     diffs.append(
-                        f"layer {i} {key} is {a.get(key)!r} in the file but "
-                        f"{b.get(key)!r} here"
+                        f"layer {i} {key} is {saved!r} in the file but {mine!r} here"
                     )
         return diffs
 
@@ -496,8 +611,11 @@ class LMUStack(MappedNetwork):
         Returns
         -------
         ndarray
-            ``(sequences, seq_len * steps_per_element, size_out)``, every
-            sequence run from rest.
+            By ``predict_shape``: ``(sequences, seq_len * steps_per_element,
+            size_out)``, ``(sequences, seq_len, size_out)`` or ``(sequences,
+            size_out)``; every sequence run from rest, aligned with the input
+            (a stack whose output lags by `latency` elements runs that many
+            more).
         """
         from nengo_lmu import backends
 
@@ -506,30 +624,60 @@ class LMUStack(MappedNetwork):
         stack = self
         if not self.runs_on(backend):
             stack = self.replica(backend=backend.name, add_to_container=False)
-        held = hold(x, self.steps_per_element)
-        return backend.run_sequences(
+        steps = self.steps_per_element
+        held = hold(x, steps)
+        lag = self.latency * steps
+        if lag:  # the last element, held while the layers catch up
+            held = np.concatenate([held, np.repeat(held[:, -1:], lag, axis=1)], axis=1)
+        outputs = backend.run_sequences(
             stack, held, batch_size=batch_size, progress=progress
         )
+        return self.shaped(outputs[:, lag:])
+
+    def element_outputs(self, outputs):
+        """Per-step outputs ``(sequences, seq_len * steps, d)`` as one output
+        per element: its last step with rate neurons (exact), the mean over
+        its steps (after ``settle_steps``) when spiking."""
+        n, n_steps, size_out = outputs.shape
+        steps = self.steps_per_element
+        outputs = outputs.reshape(n, n_steps // steps, steps, size_out)
+        if not self.spiking:
+            return outputs[:, :, -1]
+        return outputs[:, :, self.settle_steps :].mean(axis=2)
+
+    def shaped(self, outputs):
+        """Per-step outputs shaped as ``predict_shape`` says."""
+        if self.predict_shape == "steps":
+            return outputs
+        elements = self.element_outputs(outputs)
+        return elements if self.predict_shape == "elements" else elements[:, -1]
 
     def score(self, outputs, y):
-        """Accuracy of the pooled ``outputs`` against integer labels ``y``,
-        or, for real targets ``(sequences, seq_len, d)``, the NRMSE of each
-        element's output averaged over the steps it is held."""
+        """Accuracy of the pooled ``outputs`` (as `predict` returns them)
+        against integer labels ``y``, or, for real targets ``(sequences,
+        seq_len, d)``, the NRMSE of each element's output (averaged over the
+        steps it is held)."""
         from nengo_lmu.experiments.metrics import nrmse
 
         y = np.asarray(y)
-        steps = self.steps_per_element
+        if self.predict_shape == "steps":
+            n, n_steps, size_out = outputs.shape
+            steps = self.steps_per_element
+            per_element = outputs.reshape(n, n_steps // steps, steps, size_out)
+            per_element = per_element.mean(axis=2)
+        else:
+            per_element = outputs
         if np.issubdtype(y.dtype, np.integer):
-            if self.pooling == "mean":
-                logits = outputs.mean(axis=1)
+            if per_element.ndim == 2:  # the last element's already
+                logits = per_element
+            elif self.pooling == "mean":
+                logits = per_element.mean(axis=1)
             elif self.pooling == "last":
-                logits = outputs[:, -steps:].mean(axis=1)
+                logits = per_element[:, -1]
             else:
                 logits = outputs[:, -1]
             return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
-        n, n_steps, size_out = outputs.shape
-        predicted = outputs.reshape(n, n_steps // steps, steps, size_out).mean(axis=2)
-        return {"nrmse": float(nrmse(predicted, y))}
+        return {"nrmse": float(nrmse(per_element, y))}
 
     def summary(self):
         """One line per layer: shape, memory and neurons."""
@@ -539,18 +687,26 @@ class LMUStack(MappedNetwork):
             f"backend {self.backend.name!r}, {'spiking' if self.spiking else 'rate'}, "
             f"{self.n_parameters()} parameters"
         ]
-        for i, lmu in enumerate(self.layers):
-            memory = lmu.memory
+        for i, net in enumerate(self.layers):
+            if isinstance(net, DenseLayer):
+                units = net.units
+                kind = getattr(units, "neuron_type", "linear")
+                lines.append(f"  layer {i}: dense, {net.n_units} x {kind}")
+                continue
+            memory = net.memory
             kind = (
                 "exact memory"
                 if memory.neuron_type is None
                 else f"{len(memory.ensembles) * memory.n_neurons} {memory.neuron_type} "
                 "memory neurons"
             )
+            if self.synchronous:
+                kind += ", once per element"
+            hidden = getattr(net.hidden, "neuron_type", "linear")
             lines.append(
-                f"  layer {i}: order {lmu.order} x {lmu.memory_d} over "
+                f"  layer {i}: order {net.order} x {net.memory_d} over "
                 f"{self.layer_configs[i]['theta']} elements ({kind}), "
-                f"{lmu.hidden_units} x {lmu.hidden.neuron_type}, output {lmu.output_d}"
+                f"{net.hidden_units} x {hidden}, output {net.size_out}"
             )
         return "\n".join(lines)
 
@@ -579,33 +735,72 @@ def _listed(value):
     return [float(v) for v in value]
 
 
+def layer_kind(layer):
+    """A layer config's kind: ``"lmu"`` or ``"dense"``."""
+    return layer.get("kind", "lmu")
+
+
+def needs_sync(layer):
+    """Whether an LMU layer computes something else when its elements are
+    held and it runs once per step: a recurrence trained once per element,
+    or an Euler memory (exact only for the step it was discretized for)."""
+    recurrent = ("hidden_to_hidden", "hidden_to_memory", "memory_to_memory")
+    return any(layer.get(k, False) for k in recurrent) or (
+        layer.get("discretizer", "zoh") != "zoh"
+    )
+
+
 def check_layers(layers):
-    """The layer configs as dicts; each must give the keys a layer needs."""
+    """The layer configs as dicts; each must give the keys its kind needs."""
     if not isinstance(layers, (list, tuple)) or not layers:
         raise ValidationError("must be a non-empty list of layer dicts", attr="layers")
     checked = []
     for i, layer in enumerate(layers):
-        missing = [
-            k for k in ("memory_d", "order", "theta", "hidden_units") if k not in layer
-        ]
+        kind = layer_kind(layer)
+        if kind not in KINDS:
+            raise ValidationError(
+                f"layer {i} has kind {kind!r}; use one of {', '.join(KINDS)}",
+                attr="layers",
+            )
+        missing = [k for k in REQUIRED_KEYS[kind] if k not in layer]
         if missing:
             raise ValidationError(f"layer {i} needs {missing}", attr="layers")
-        unknown = set(layer) - set(LAYER_KEYS + LAYER_OPTIONS)
+        unknown = set(layer) - ALLOWED_KEYS[kind]
         if unknown:
             raise ValidationError(
-                f"layer {i} has unknown keys {sorted(unknown)}", attr="layers"
+                f"layer {i} ({kind}) has unknown keys {sorted(unknown)}",
+                attr="layers",
             )
         checked.append(dict(layer))
     return checked
 
 
-def check_pooling(pooling):
-    if pooling not in POOLINGS:
+def check_choice(value, choices, attr):
+    """``value`` if it is one of ``choices``; else a ValidationError."""
+    if value not in choices:
         raise ValidationError(
-            f"must be one of {', '.join(map(repr, POOLINGS))} (got {pooling!r})",
-            attr="pooling",
+            f"must be one of {', '.join(map(repr, choices))} (got {value!r})",
+            attr=attr,
         )
-    return pooling
+    return value
+
+
+def check_pooling(pooling):
+    return check_choice(pooling, POOLINGS, "pooling")
+
+
+def check_settle(settle_steps, steps_per_element):
+    if (
+        isinstance(settle_steps, bool)
+        or int(settle_steps) != settle_steps
+        or not 0 <= settle_steps < steps_per_element
+    ):
+        raise ValidationError(
+            f"must be an integer from 0 to steps_per_element - 1 = "
+            f"{steps_per_element - 1} (got {settle_steps!r})",
+            attr="settle_steps",
+        )
+    return int(settle_steps)
 
 
 def check_steps(steps_per_element):
@@ -622,20 +817,27 @@ def check_steps(steps_per_element):
 
 
 def warn_held_recurrence(layers, steps):
-    """Warn where holding elements changes what a layer computes.
+    """Warn where holding elements without ``element_sync`` changes what a
+    layer computes.
 
-    The memory is exact for held inputs, but a hidden-to-hidden recurrence
-    ``h_t = f(W_h h_{t-1} + ...)`` trained once per element runs once per
-    simulator step when each element is held for ``steps`` steps.
+    The zero-order-hold memory is exact for held inputs, but a recurrence
+    trained once per element (``h_{t-1}`` or ``m_{t-1}``) runs once per
+    simulator step when each element is held for ``steps`` steps, and an
+    Euler memory is exact only for the step it was discretized for.
     """
-    held = [i for i, layer in enumerate(layers) if layer.get("hidden_to_hidden")]
+    held = [
+        i
+        for i, layer in enumerate(layers)
+        if layer_kind(layer) == "lmu" and needs_sync(layer)
+    ]
     if steps > 1 and held:
         warnings.warn(
-            f"layers {held} have hidden_to_hidden=True: held for {steps} steps "
-            f"per element, their hidden recurrence runs {steps} times per element "
+            f"layers {held} have a recurrence trained once per element (or an "
+            f"Euler memory): held for {steps} steps per element with "
+            f"element_sync=False, their recurrence runs {steps} times per element "
             "instead of once, and the network computes something other than "
-            "what it was trained for; deploy networks without it (stack layers "
-            "instead) or evaluate with steps_per_element=1"
+            "what it was trained for; leave element_sync at its default (once "
+            "per element) or evaluate with steps_per_element=1"
         )
 
 
@@ -690,4 +892,23 @@ def read_file(path):
         raise ValidationError(
             f"{path}'s config is damaged ({error})", attr="path"
         ) from error
+    config = upgrade_config(config, file_format)
     return SavedStack(path, config, contents, file_format, file_version, made_by)
+
+
+def upgrade_config(config, file_format):
+    """A saved config as this version reads it.
+
+    Files before format 3 were trained with the exact memory taking its input
+    one step late (the hidden state saw ``m_{t-1}``): their LMU layers select
+    that timing (``lagged_memory=True``), which keeps what they were trained
+    to compute.
+    """
+    if file_format >= 3:
+        return config
+    config = dict(config)
+    config["layers"] = [
+        dict(layer, lagged_memory=True) if layer_kind(layer) == "lmu" else layer
+        for layer in config["layers"]
+    ]
+    return config

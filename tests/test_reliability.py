@@ -517,18 +517,6 @@ def test_pes_readout_refuses_non_finite_numbers(kwargs, attr):
     assert error.value.attr == attr
 
 
-#: What a missing check raises today: nothing ("DID NOT RAISE"), nengo's
-#: TypeError, or a ValidationError naming another argument.  Strict: once
-#: the check exists these pass, and the marker must go.
-MISSING_CHECK = (TypeError, AssertionError, pytest.fail.Exception)
-NEEDS_NETWORK_PY = pytest.mark.xfail(
-    strict=True,
-    raises=MISSING_CHECK,
-    reason="nengo's NumberParam fails on NaN with a TypeError; LMUNetwork "
-    "needs a finite-number parameter (see the report of issue 17)",
-)
-
-
 @pytest.mark.parametrize(
     "kwargs, attr",
     [
@@ -553,21 +541,15 @@ def test_memory_refuses_non_finite_arguments(kwargs, attr):
 @pytest.mark.parametrize(
     "kwargs, attr",
     [
-        pytest.param({"theta": float("nan")}, "theta", marks=NEEDS_NETWORK_PY),
-        pytest.param(
-            {"rate_scale": float("nan")}, "rate_scale", marks=NEEDS_NETWORK_PY
-        ),
-        pytest.param(
-            {"host_scale": float("inf")}, "host_scale", marks=NEEDS_NETWORK_PY
-        ),
-        pytest.param(
-            {"memory_synapse": float("nan")}, "memory_synapse", marks=NEEDS_NETWORK_PY
-        ),
+        ({"theta": float("nan")}, "theta"),
+        ({"rate_scale": float("nan")}, "rate_scale"),
+        ({"host_scale": float("inf")}, "host_scale"),
+        ({"memory_synapse": float("nan")}, "memory_synapse"),
         ({"dt": float("nan")}, "dt"),
     ],
 )
 def test_network_refuses_non_finite_arguments(kwargs, attr):
-    args = dict(input_d=1, memory_d=1, order=2, theta=0.1, hidden_units=4, **kwargs)
+    args = {**dict(input_d=1, memory_d=1, order=2, theta=0.1, hidden_units=4), **kwargs}
     with pytest.raises(ValidationError) as error:
         nengo_lmu.LMUNetwork(**args)
     assert error.value.attr == attr
@@ -576,13 +558,13 @@ def test_network_refuses_non_finite_arguments(kwargs, attr):
 @pytest.mark.parametrize(
     "layer, options",
     [
-        pytest.param({"theta": float("nan")}, {}, marks=NEEDS_NETWORK_PY),
-        pytest.param({}, {"rate_scale": float("nan")}, marks=NEEDS_NETWORK_PY),
+        ({"theta": float("nan")}, {}),
+        ({}, {"rate_scale": float("nan")}),
         ({}, {"dt": float("nan")}),
     ],
 )
 def test_stack_refuses_non_finite_config(layer, options):
-    config = dict(memory_d=1, order=3, theta=4, hidden_units=6, output_d=3, **layer)
+    config = {**dict(memory_d=1, order=3, theta=4, hidden_units=6, output_d=3), **layer}
     with pytest.raises(ValidationError):
         LMUStack(input_d=1, seq_len=6, layers=[config], **options)
 

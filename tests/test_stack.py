@@ -66,7 +66,7 @@ def test_save_then_load_reproduces_parameters_exactly(rng, tmp_path):
     for name, value in loaded.get_parameters().items():
         assert np.allclose(value, params[name], atol=1e-6), name
     saved = read_file(path)
-    assert saved.made_by == "pytest" and saved.format == 2
+    assert saved.made_by == "pytest" and saved.format == 3
     # deployment options come at load time
     assert LMUStack.load(path, spiking=True, steps_per_element=3).spiking
 
@@ -134,15 +134,17 @@ def test_load_refuses_a_differently_shaped_network(tmp_path):
 
 
 def test_rate_outputs_on_nengo_match_held_elements(Simulator, backend, rng, allclose):
-    """Holding each element for k steps (theta scaled) starts every element
-    with the same memory, so the outputs of held and unheld runs agree there."""
+    """Holding each element for k steps (theta scaled), the zero-order hold
+    ends every element with the same memory, so the outputs of held and unheld
+    runs agree at each element's last step."""
     if backend.unsupported(nengo.RectifiedLinear()) is not None:
         pytest.skip("rate neurons do not run on this backend")
     x = rng.uniform(-1, 1, size=(2, 6, 1))
     one = LMUStack(**tiny_config(), backend=backend).predict(x)
     held = LMUStack(**tiny_config(), backend=backend, steps_per_element=3).predict(x)
     assert one.shape == (2, 6, 3) and held.shape == (2, 18, 3)
-    assert allclose(held[:, ::3], one, atol=1e-5)
+    assert allclose(held[:, 2::3], one, atol=1e-5)
+    assert not allclose(held[:, ::3], one, atol=1e-3)
 
 
 def test_spiking_runs_start_from_rest_and_follow_the_rate_network(rng):
@@ -190,16 +192,99 @@ def test_too_few_spiking_steps_warns_with_the_figure():
         training.check_spiking_steps(2, spiking=True)
 
 
-def test_held_hidden_recurrence_warns():
-    """A hidden-to-hidden recurrence would run once per step, not per element."""
+def test_held_recurrence_runs_once_per_element(rng, allclose):
+    """A recurrence trained once per element runs once per element when
+    elements are held (chosen automatically); without, a warning says what
+    changes."""
     config = tiny_config()
     config["layers"][0]["hidden_to_hidden"] = True
-    with pytest.warns(UserWarning, match="runs 10 times per element"):
-        LMUStack(**config, steps_per_element=10)
+    x = rng.uniform(-1, 1, size=(2, 6, 1))
+    one = LMUStack(**config).predict(x)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        held = LMUStack(**config, steps_per_element=10)
         LMUStack(**config, steps_per_element=1)
         LMUStack(**tiny_config(), steps_per_element=10)
+    assert (
+        held.synchronous
+        and not LMUStack(**tiny_config(), steps_per_element=10).synchronous
+    )
+    assert allclose(held.predict(x)[:, ::10], one, atol=1e-12)
+    with pytest.warns(UserWarning, match="runs 10 times per element"):
+        LMUStack(**config, steps_per_element=10, element_sync=False)
+
+
+def dense_config(**options):
+    config = tiny_config(**options)
+    config["layers"] = [
+        {"kind": "dense", "units": 4, "neuron_type": "relu"},
+        dict(config["layers"][0], output_d=0, memory_bias=True, discretizer="euler"),
+        {"kind": "dense", "units": 2},
+    ]
+    return config
+
+
+def test_dense_layers_between_and_after(rng, allclose):
+    """Dense layers compute f(W x + b), relu or linear, between LMU layers."""
+    stack = LMUStack(**dense_config())
+    assert set(stack.get_parameters()) >= {
+        "layer0/W",
+        "layer0/b",
+        "layer2/W",
+        "layer2/b",
+    }
+    params = {
+        k: rng.uniform(-1, 1, size=v.shape) for k, v in stack.get_parameters().items()
+    }
+    stack.set_parameters(params)
+    x = rng.uniform(-1, 1, size=(1, 6, 1))
+    with nengo.Network() as net:
+        net.add(stack)
+        hidden = nengo.Probe(stack.layers[1].output, synapse=None)
+        first = nengo.Probe(stack.layers[0].output, synapse=None)
+    with stack.feeding(x), nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(6)
+    expected_first = np.maximum(0, x[0] @ params["layer0/W"].T + params["layer0/b"])
+    assert allclose(sim.data[first], expected_first)
+    expected_last = sim.data[hidden] @ params["layer2/W"].T + params["layer2/b"]
+    assert allclose(stack.predict(x)[0], expected_last)
+    again = LMUStack.from_config(stack.get_config(), stack.get_parameters())
+    assert again.get_config() == stack.get_config()
+    assert allclose(again.predict(x), stack.predict(x))
+
+
+def test_predict_shapes_as_keras(rng):
+    x = rng.uniform(-1, 1, size=(2, 6, 1))
+    steps = LMUStack(**tiny_config(), steps_per_element=3).predict(x)
+    elements = LMUStack(
+        **tiny_config(), steps_per_element=3, predict_shape="elements"
+    ).predict(x)
+    last = LMUStack(**tiny_config(), steps_per_element=3, predict_shape="last").predict(
+        x
+    )
+    assert steps.shape == (2, 18, 3) and elements.shape == (2, 6, 3)
+    assert np.array_equal(elements, steps[:, 2::3])  # rates: each element's last step
+    assert np.array_equal(last, elements[:, -1])
+    with pytest.raises(ValidationError, match="predict_shape"):
+        LMUStack(**tiny_config(), predict_shape="sequences")
+
+
+def test_files_before_format_3_keep_their_timing(tmp_path, rng):
+    """A file trained before the cell took keras-lmu's timing loads with
+    ``lagged_memory=True``: what it was trained to compute."""
+    stack = LMUStack(**tiny_config())
+    path = str(tmp_path / "old.npz")
+    stack.save(path)
+    with np.load(path) as f:
+        contents = dict(f)
+    contents["format"] = np.array("2")
+    np.savez(path, **contents)
+    loaded = LMUStack.load(path)
+    assert loaded.get_config()["layers"][0]["lagged_memory"]
+    assert loaded.layers[0].lagged_memory
+    assert "lagged_memory is True in the file but False here" in " ".join(
+        stack.shape_mismatches(read_file(path).config)
+    )
 
 
 def test_regression_scores_the_mean_of_each_held_element():

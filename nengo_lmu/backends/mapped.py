@@ -46,6 +46,25 @@ class BackendParam(Parameter):
         return super().coerce(instance, backends.get(backend, attr=self.name))
 
 
+def seed_from_context():
+    """A seed for a network made without one inside a seeded network.
+
+    Nengo seeds such objects when it builds them; a mapped network draws its
+    tuning when it is constructed, so it takes its seed then, from the
+    innermost enclosing seed and its position in its container (the same
+    model built twice gets the same seeds).  None outside seeded networks.
+    """
+    if not Network.context:
+        return None
+    container = Network.context[-1]
+    for network in reversed(Network.context):
+        if network.seed is not None:
+            position = len(container.networks) + len(container.ensembles)
+            rng = np.random.RandomState([network.seed, position, len(Network.context)])
+            return int(rng.randint(np.iinfo(np.int32).max))
+    return None
+
+
 class MappedNetwork(Network):
     """Base class of nengo-lmu's networks: mapped for ``backend`` and ``dt``.
 
@@ -62,6 +81,8 @@ class MappedNetwork(Network):
     dt = NumberParam("dt", low=0, low_open=True)
 
     def __init__(self, backend, dt, label=None, seed=None, add_to_container=None):
+        if seed is None and add_to_container is not False:
+            seed = seed_from_context()
         super().__init__(label=label, seed=seed, add_to_container=add_to_container)
         self.backend = backend
         self.dt = check_positive(dt, "dt")
