@@ -21,13 +21,13 @@ from nengo_lmu.system import (
 )
 
 
-def default_process(theta):
+def default_process(theta, rms=0.3):
     """The input an LMU memory assumes when none is given.
 
     Band-limited white noise up to ``1/theta`` Hz (one cycle per window), rms
-    0.3, so that peaks stay within nengo's unit radius.
+    0.3 by default, so that peaks stay within nengo's unit radius.
     """
-    return nengo.processes.WhiteSignal(period=20 * theta, high=1 / theta, rms=0.3)
+    return nengo.processes.WhiteSignal(period=20 * theta, high=1 / theta, rms=rms)
 
 
 class InputStatistics:
@@ -415,7 +415,10 @@ class LMUMemory(MappedNetwork):
         self.encoders = np.where(np.arange(self.n_neurons) % 2 == 0, 1.0, -1.0)[:, None]
         scaled_input = nengo.Node(size_in=self.size_in, label="scaled input")
         nengo.Connection(
-            self.input, scaled_input, transform=1 / self.statistics.input_scale,
+            self.input,
+            scaled_input,
+            # a matrix: nengo-loihi's passthrough removal takes no vectors
+            transform=np.diag(1 / self.statistics.input_scale),
             synapse=None,
         )
         ensembles = []

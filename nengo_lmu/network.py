@@ -58,7 +58,7 @@ from nengo.params import (
 
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
-from nengo_lmu.memory import LMUMemory, deprecated_target
+from nengo_lmu.memory import LMUMemory, default_process, deprecated_target
 from nengo_lmu.system import discretize, lmu_matrices
 
 #: The parameters, in the order `LMUNetwork.get_parameters` lists them.
@@ -468,12 +468,17 @@ class NeuronLayer(MappedNetwork):
             nengo.Connection(pre, self._relays[pre], synapse=None)
         return self._relays[pre], scale
 
-    def _connect(self, name, pre, post, weights, synapse=None):
+    def _connect(self, name, pre, post, weights, synapse=None, host=True):
         """Connect ``pre`` to ``post`` through the parameter ``name``; a host
         node's values reach neurons through a relay when the backend sends
-        them scaled (the weights carry the scale back)."""
+        them scaled (the weights carry the scale back).  ``host=False``: a
+        node passing on values of neurons (on the chip), never relayed."""
         scale = 1.0
-        if isinstance(pre, nengo.Node) and isinstance(post, nengo.ensemble.Neurons):
+        if (
+            host
+            and isinstance(pre, nengo.Node)
+            and isinstance(post, nengo.ensemble.Neurons)
+        ):
             pre, scale = self._relayed(pre)
         self._scales[name] = scale
         self.parameter_connections[name] = nengo.Connection(
@@ -726,6 +731,10 @@ class LMUNetwork(NeuronLayer):
     output_d : int
         Dimensions of the readout ``.output``; 0 for none, and then the
         layer's ``output`` is the hidden state itself.
+    output_bias : bool
+        Whether the readout has a bias ``b_o``.  A bias is a constant that a
+        host node sends: a layer whose readout feeds another layer on the
+        chip has none, so that nothing but the input crosses to the chip.
     hidden_neuron_type : nengo.neurons.NeuronType or None
         The hidden neurons when running with rates: ``nengo.RectifiedLinear``
         or ``nengo.LIFRate`` (a spiking type is replaced by its rate type);
@@ -776,10 +785,17 @@ class LMUNetwork(NeuronLayer):
         With ``element_sync``, steps at the start of each element that the
         holds leave out (values that reach the host late).
     memory_neuron_type : nengo.neurons.NeuronType or None
-        None (default) builds the exact memory; otherwise the neurons of a
-        spiking `.LMUMemory` (``memory_n_neurons`` per dimension).
+        None (default) builds the exact memory (a host node on Loihi);
+        otherwise the neurons of a spiking `.LMUMemory` (``memory_n_neurons``
+        per dimension), on the chip, its principle-3 recurrence frozen in
+        training while the weights into and out of it train.
     memory_n_neurons : int
         Neurons per memory dimension for a neural memory.
+    memory_input_rms : float
+        The rms of the memory's input ``u`` that a neural memory is tuned for
+        (its ensembles' radii and, on Loihi, the scale at which the host
+        sends ``u``): about the trained network's (see
+        `.LMUStack.memory_input_rms`).
     memory_synapse : float
         Recurrent synapse of the memory (principle 3 maps it exactly).
     synapse : float
@@ -790,6 +806,10 @@ class LMUNetwork(NeuronLayer):
     backend : {"nengo", "dl", "loihi"}
         The simulator the network is mapped for (the memory's synapse, the
         spiking neuron types, how host values reach the hidden neurons).
+    input_from_neurons : bool
+        The input is the readout of another layer's neurons (on the chip,
+        with no bias): it reaches this layer's neurons directly, not as a
+        host value (``host_scale`` does not apply to it).
     host_scale : float
         The largest host value (the input, an exact memory) that reaches the
         hidden neurons without saturating on a backend that sends host values
@@ -844,6 +864,7 @@ class LMUNetwork(NeuronLayer):
     theta = FiniteNumberParam("theta", low=0, low_open=True)
     hidden_units = IntParam("hidden_units", low=0)
     output_d = IntParam("output_d", low=0)
+    output_bias = BoolParam("output_bias")
     hidden_to_memory = BoolParam("hidden_to_memory")
     memory_to_memory = BoolParam("memory_to_memory")
     input_to_hidden = BoolParam("input_to_hidden")
@@ -860,7 +881,9 @@ class LMUNetwork(NeuronLayer):
     memory_neuron_type = Parameter("memory_neuron_type", optional=True)
     memory_n_neurons = IntParam("memory_n_neurons", low=1)
     memory_synapse = FiniteNumberParam("memory_synapse", low=0)
+    memory_input_rms = FiniteNumberParam("memory_input_rms", low=0, low_open=True)
     synapse = FiniteNumberParam("synapse", low=0)
+    input_from_neurons = BoolParam("input_from_neurons")
 
     def __init__(
         self,
@@ -870,6 +893,7 @@ class LMUNetwork(NeuronLayer):
         theta,
         hidden_units,
         output_d=0,
+        output_bias=True,
         hidden_neuron_type=nengo.RectifiedLinear(),
         spiking=False,
         rate_scale=1.0,
@@ -889,7 +913,9 @@ class LMUNetwork(NeuronLayer):
         memory_neuron_type=None,
         memory_n_neurons=100,
         memory_synapse=0.0,
+        memory_input_rms=0.3,
         synapse=0.0,
+        input_from_neurons=False,
         dt=0.001,
         backend="nengo",
         host_scale=4.0,
@@ -919,6 +945,7 @@ class LMUNetwork(NeuronLayer):
         self.theta = theta
         self.hidden_units = hidden_units
         self.output_d = output_d
+        self.output_bias = output_bias
         self.hidden_to_memory = hidden_to_memory
         self.memory_to_memory = memory_to_memory
         self.input_to_hidden = input_to_hidden
@@ -935,7 +962,9 @@ class LMUNetwork(NeuronLayer):
         self.memory_neuron_type = memory_neuron_type
         self.memory_n_neurons = memory_n_neurons
         self.memory_synapse = memory_synapse
+        self.memory_input_rms = memory_input_rms
         self.synapse = synapse
+        self.input_from_neurons = input_from_neurons
         self._check_options()
         with self:
             self._build(np.random.RandomState(seed))
@@ -1016,6 +1045,8 @@ class LMUNetwork(NeuronLayer):
             nengo.Connection(hidden, previous, synapse=0)
             recurrent_synapse = None
 
+        x_host = not (self.input_from_neurons and x is self.input)
+        m_host = self.memory_neuron_type is None
         self._connect("e_x", x, u, self._encoder_init(rng))
         if self.memory_bias:
             self._connect("b_u", self.one, u, np.zeros((self.memory_d, 1)))
@@ -1044,6 +1075,7 @@ class LMUNetwork(NeuronLayer):
                 m,
                 drive,
                 glorot(units, n_memory).sample(units, n_memory, rng=rng),
+                host=m_host,
             )
             if self.input_to_hidden:
                 self._connect(
@@ -1051,6 +1083,7 @@ class LMUNetwork(NeuronLayer):
                     x,
                     drive,
                     glorot(units, self.input_d).sample(units, self.input_d, rng=rng),
+                    host=x_host,
                 )
             if self.hidden_to_hidden:
                 q, _ = np.linalg.qr(rng.randn(units, units))
@@ -1070,7 +1103,10 @@ class LMUNetwork(NeuronLayer):
                 self.output,
                 glorot(self.output_d, n_out).sample(self.output_d, n_out, rng=rng),
             )
-            self._connect("b_o", self.one, self.output, np.zeros((self.output_d, 1)))
+            if self.output_bias:
+                self._connect(
+                    "b_o", self.one, self.output, np.zeros((self.output_d, 1))
+                )
         else:
             self.output = out
 
@@ -1106,6 +1142,8 @@ class LMUNetwork(NeuronLayer):
         if self.trainable_theta and self.backend is _trainer():
             return ZohThetaMemory(**common, dt=self.dt, label="memory")
         exact = self.memory_neuron_type is None
+        if not exact:
+            common["process"] = default_process(self.theta, self.memory_input_rms)
         return LMUMemory(
             n_neurons=self.memory_n_neurons,
             neuron_type=self._memory_type(self._spiking),
@@ -1180,6 +1218,7 @@ class LMUNetwork(NeuronLayer):
             "theta": self.current_theta(),
             "hidden_units": self.hidden_units,
             "output_d": self.output_d,
+            "output_bias": self.output_bias,
             "hidden_neuron_type": neurons.to_config(self.hidden_neuron_type),
             "spiking": self.spiking,
             "rate_scale": self.rate_scale,
@@ -1199,7 +1238,9 @@ class LMUNetwork(NeuronLayer):
             "memory_neuron_type": neurons.to_config(self.memory_neuron_type),
             "memory_n_neurons": self.memory_n_neurons,
             "memory_synapse": self.memory_synapse,
+            "memory_input_rms": self.memory_input_rms,
             "synapse": self.synapse,
+            "input_from_neurons": self.input_from_neurons,
             "dt": self.dt,
             "backend": self.backend.name,
             "host_scale": self.host_scale,

@@ -66,6 +66,7 @@ LAYER_DEFAULTS = {
     "theta": None,
     "hidden_units": None,
     "output_d": 0,
+    "output_bias": True,
     "hidden_to_memory": False,
     "memory_to_memory": False,
     "input_to_hidden": False,
@@ -80,7 +81,12 @@ LAYER_DEFAULTS = {
 }
 LAYER_KEYS = tuple(LAYER_DEFAULTS)
 #: The per-layer `.LMUNetwork` options a stack's config may also give.
-LAYER_OPTIONS = ("memory_neuron_type", "memory_n_neurons", "memory_synapse")
+LAYER_OPTIONS = (
+    "memory_neuron_type",
+    "memory_n_neurons",
+    "memory_synapse",
+    "memory_input_rms",
+)
 #: The keys each kind of layer must give, and those it may give.
 REQUIRED_KEYS = {
     "lmu": ("memory_d", "order", "theta", "hidden_units"),
@@ -173,6 +179,11 @@ class LMUStack(MappedNetwork):
         layer's input (smooths spikes between layers; None for training).
     host_scale : float or list of float, optional
         Every layer's (or each layer's) `.LMUNetwork` ``host_scale``.
+    memory_synapse : float or list of float, optional
+        The recurrent synapse (seconds) of every (or each) layer's neural
+        memory, replacing the layers' ``memory_synapse`` (a deployment
+        setting: spiking memories want one of about a quarter of their
+        window; the rate network is the same for any synapse).
     spiking_backend : str, optional
         Whose spiking neuron types to use (`.LMUNetwork`'s).
     seed : int, optional
@@ -228,6 +239,7 @@ class LMUStack(MappedNetwork):
         dt=0.001,
         synapse=None,
         host_scale=None,
+        memory_synapse=None,
         spiking_backend=None,
         seed=None,
         task=None,
@@ -252,6 +264,7 @@ class LMUStack(MappedNetwork):
         self.spiking = bool(spiking)
         self.synapse = synapse
         self.host_scale = host_scale
+        self.memory_synapse = memory_synapse
         self.spiking_backend = spiking_backend
         self.task = task
         if self.element_sync is False:
@@ -282,7 +295,7 @@ class LMUStack(MappedNetwork):
         self.input = nengo.Node(self.feed, size_out=self.input_d, label="x")
         self.layers = []
         self.latency = 0
-        pre, pre_d = self.input, self.input_d
+        pre, pre_d, pre_net = self.input, self.input_d, None
         for i, layer in enumerate(self.layer_configs):
             common = dict(
                 input_d=pre_d,
@@ -307,7 +320,8 @@ class LMUStack(MappedNetwork):
             else:
                 hold_input = synchronous and pre is not self.input
                 net = LMUNetwork(
-                    **self._lmu_options(layer),
+                    **self._lmu_options(layer, i),
+                    input_from_neurons=not hold_input and _neural_readout(pre_net),
                     steps_per_element=self.steps_per_element,
                     element_sync=synchronous,
                     hold_input=hold_input,
@@ -319,12 +333,13 @@ class LMUStack(MappedNetwork):
             synapse = self.synapse if i > 0 else None
             nengo.Connection(pre, net.input, synapse=synapse)
             self.layers.append(net)
-            pre, pre_d = net.output, net.size_out
+            pre, pre_d, pre_net = net.output, net.size_out, net
         self.output = pre
         self.probe = nengo.Probe(pre, synapse=None)
 
-    def _lmu_options(self, layer):
-        """A layer config's `.LMUNetwork` arguments (theta in seconds)."""
+    def _lmu_options(self, layer, i):
+        """Layer ``i``'s config as `.LMUNetwork` arguments (theta in seconds,
+        a neural memory's synapse as ``memory_synapse`` overrides it)."""
         options = {
             k: layer[k]
             for k in LAYER_KEYS + LAYER_OPTIONS
@@ -337,6 +352,12 @@ class LMUStack(MappedNetwork):
             options["memory_neuron_type"] = neurons.from_config(
                 options["memory_neuron_type"]
             )
+            if self.memory_synapse is not None:
+                synapses = np.broadcast_to(
+                    np.asarray(self.memory_synapse, dtype=float),
+                    len(self.layer_configs),
+                )
+                options["memory_synapse"] = float(synapses[i])
         return options
 
     # --- config and parameters ------------------------------------------------
@@ -373,6 +394,7 @@ class LMUStack(MappedNetwork):
             "dt": self.dt,
             "synapse": self.synapse,
             "host_scale": _listed(self.host_scale),
+            "memory_synapse": _listed(self.memory_synapse),
             "spiking_backend": self.spiking_backend,
             "seed": self.seed,
             "task": self.task,
@@ -727,6 +749,16 @@ _DEFAULTS = {"pooling": "mean", "hidden_neuron_type": "relu"}
 def _init_args(cls):
     code = cls.__init__.__code__
     return set(code.co_varnames[1 : code.co_argcount])
+
+
+def _neural_readout(layer):
+    """Whether ``layer``'s output is a readout of neurons alone (its hidden
+    neurons, without a bias from the host)."""
+    return (
+        isinstance(layer, LMUNetwork)
+        and isinstance(layer.hidden, nengo.Ensemble)
+        and not (layer.output_d > 0 and layer.output_bias)
+    )
 
 
 def _listed(value):

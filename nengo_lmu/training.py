@@ -265,7 +265,11 @@ def evaluate(
     -------
     dict
         ``mode``, ``backend``, ``spiking``, ``n``, ``steps_per_element``,
-        ``accuracy`` or ``nrmse``, ``wall_s`` and ``s_per_sequence``.
+        ``accuracy`` or ``nrmse``, ``wall_s``, ``s_per_sequence`` and what
+        the network uses (`.Backend.resources`: ``memory_neurons``,
+        ``neurons``; on Loihi also ``synapses``, ``loihi_cores``,
+        ``host_to_chip_per_step``, ``chip_to_host_per_step``,
+        ``spikes_per_inference`` and ``host_sources``).
     """
     backend, spiking = parse_mode(mode)
     if steps_per_element is None:
@@ -287,6 +291,7 @@ def evaluate(
     y = check_targets(stack, y, len(x), attr="y_test")
     outputs = stack.predict(x, batch_size=batch_size, progress=progress)
     wall = time.perf_counter() - start
+    resources = backend.resources(stack, hold(x[:1], stack.steps_per_element)[0])
     result = {
         "mode": mode,
         "backend": backend.name,
@@ -298,6 +303,7 @@ def evaluate(
     result.update(stack.score(outputs, y))
     result["wall_s"] = wall
     result["s_per_sequence"] = wall / max(len(x), 1)
+    result.update(resources)
     return result
 
 

@@ -205,6 +205,46 @@ class Backend:
         if sys.modules.get(self.package) is not None:
             register_with(self, *self.builder_and_delegate())
 
+    # --- resources --------------------------------------------------------------
+
+    #: The keys of `resources`.
+    RESOURCE_KEYS = (
+        "memory_neurons",
+        "neurons",
+        "synapses",
+        "loihi_cores",
+        "host_to_chip_per_step",
+        "chip_to_host_per_step",
+        "spikes_per_inference",
+        "steps_per_element",
+    )
+
+    def resources(self, stack, sequence):
+        """What ``stack`` uses: its memories' neurons and all its neurons,
+        and its steps per element.  The chip's figures (``synapses``,
+        ``loihi_cores``, the values crossing host and chip each step, and the
+        spikes of one inference on ``sequence``, held) are the Loihi backend's;
+        None here.
+
+        Examples
+        --------
+        >>> from nengo_lmu import LMUStack, backends
+        >>> stack = LMUStack(input_d=1, seq_len=4, layers=[dict(
+        ...     memory_d=1, order=3, theta=4, hidden_units=10, output_d=2,
+        ...     memory_neuron_type="relu", memory_n_neurons=20)])
+        >>> use = backends.get("nengo").resources(stack, None)
+        >>> use["memory_neurons"], use["neurons"], use["loihi_cores"]
+        (60, 70, None)
+        """
+        figures = dict.fromkeys(self.RESOURCE_KEYS)
+        memories = [layer.memory for layer in stack.layers if hasattr(layer, "memory")]
+        figures["memory_neurons"] = int(
+            sum(ens.n_neurons for memory in memories for ens in memory.all_ensembles)
+        )
+        figures["neurons"] = int(sum(ens.n_neurons for ens in stack.all_ensembles))
+        figures["steps_per_element"] = stack.steps_per_element
+        return figures
+
     # --- running sequences ----------------------------------------------------
 
     def run_sequences(self, stack, inputs, batch_size=100, progress=None):

@@ -254,6 +254,36 @@ class LoihiBackend(Backend):
             )
         return None
 
+    # --- resources --------------------------------------------------------------
+
+    def resources(self, stack, sequence):
+        """As `.Backend.resources`, with the chip's figures from nengo-loihi's
+        own build of one copy of ``stack``, run on ``sequence`` (held):
+        cores, stored synaptic weights, the values crossing host and chip each
+        step (``host_sources``: the host objects that send values other than
+        the input's, e.g. an exact memory) and the spikes
+        of the inference (the emulator's count; None on hardware)."""
+        figures = super().resources(stack, sequence)
+        with nengo.Network(add_to_container=False) as net:
+            replica = stack.replica(sequence)
+        with self.simulator(net, dt=stack.dt, progress_bar=False) as sim:
+            sim.run_steps(len(sequence))
+            cores, synapses, spikes = chip_figures(sim)
+            host_to_chip, chip_to_host, sources = chip_traffic(sim)
+        figures.update(
+            synapses=synapses,
+            loihi_cores=cores,
+            host_to_chip_per_step=int(host_to_chip),
+            chip_to_host_per_step=int(chip_to_host),
+            spikes_per_inference=spikes,
+            host_sources=sorted(
+                str(obj.label or obj)
+                for obj in computed_on_host(sources, net, {replica.input})
+            ),
+        )
+        del replica
+        return figures
+
     # --- running sequences ----------------------------------------------------
 
     def run_sequences(self, stack, inputs, batch_size=COPIES, progress=None):
@@ -273,6 +303,74 @@ class LoihiBackend(Backend):
             if progress is not None:
                 progress(start + len(batch), len(inputs))
         return np.stack(outputs)
+
+
+def chip_traffic(sim):
+    """``(host_to_chip, chip_to_host, host_sources)`` of a built
+    nengo-loihi simulator: the values the host sends the chip each step
+    (decoded dimensions, or spikes of host neurons), the values it reads back,
+    and the host objects whose values are sent."""
+    from nengo_loihi.passthrough import base_obj
+
+    model = sim.model
+    host_to_chip = sum(receive.size_out for receive in model.host2chip_senders.values())
+    chip_to_host = sum(receive.size_out for receive in model.chip2host_receivers.values())
+    split = model.split
+    connections = (
+        set(sim.network.all_connections) | split.passthrough.to_add
+    ) - split.passthrough.to_remove
+    sources = {
+        base_obj(conn.pre)
+        for conn in connections
+        if split.on_chip(base_obj(conn.post)) and not split.on_chip(base_obj(conn.pre))
+    }
+    return host_to_chip, chip_to_host, sources
+
+
+def computed_on_host(sources, network, inputs):
+    """The ``sources`` that are more than ``inputs`` passed on: a host node
+    counts as the input's when it is one of ``inputs``, or a node without
+    state (a passthrough, a relay scaling its input) whose every incoming
+    connection carries, unfiltered, the input's values."""
+    from nengo_lmu.network import Scaled
+
+    incoming = {}
+    for conn in network.all_connections:
+        incoming.setdefault(conn.post_obj, []).append(conn)
+    verdicts = {}
+
+    def of_input(obj, seen=()):
+        if obj in inputs:
+            return True
+        if obj in seen or not isinstance(obj, nengo.Node):
+            return False
+        if obj not in verdicts:
+            stateless = obj.output is None or isinstance(obj.output, Scaled)
+            conns = incoming.get(obj, [])
+            verdicts[obj] = (
+                stateless
+                and len(conns) > 0
+                and all(
+                    conn.synapse is None and of_input(conn.pre_obj, seen + (obj,))
+                    for conn in conns
+                )
+            )
+        return verdicts[obj]
+
+    return [obj for obj in sources if not of_input(obj)]
+
+
+def chip_figures(sim):
+    """Cores (nengo-loihi puts one block on each), stored synaptic weights,
+    and the spikes the chip's compartments have sent (the emulator counts
+    them)."""
+    blocks = sim.model.blocks
+    synapses = sum(
+        weights.size for block in blocks for syn in block.synapses for weights in syn.weights
+    )
+    emulator = sim.sims.get("emulator")
+    spikes = None if emulator is None else int(emulator.compartment.spike_count.sum())
+    return len(blocks), int(synapses), spikes
 
 
 def decay_steps(tau, dt):

@@ -1,0 +1,82 @@
+"""A task network's memories on neurons (on the chip on Loihi) beside the
+exact memory (a host node: the hybrid), deployed spiking with the task's
+committed parameters.
+
+The parameters were trained with the exact memory; each layer's memory is
+replaced by a spiking `.LMUMemory` of ``--neurons`` rectified-linear neurons
+per dimension (the rate version of which computes what the exact memory
+does), with the recurrent synapses ``--memory-synapse`` (seconds, per layer).
+Prints a table (accuracy, time per sequence and, on Loihi, what crosses
+between host and chip each step) and, last, one JSON line.
+
+    python benchmarks/onchip.py --backend nengo --n 1000
+    python benchmarks/onchip.py --backend loihi --n 20 --neurons 100,30 --steps 20
+"""
+
+import argparse
+import time
+import warnings
+
+from nengo_lmu import backends, tasks
+from nengo_lmu.data import hold
+from nengo_lmu.experiments import report
+from nengo_lmu.stack import LMUStack, read_file
+
+
+def neural_config(config, neurons):
+    """``config`` with every LMU layer's memory on ``neurons[i]`` neurons."""
+    config = dict(config)
+    config["layers"] = [
+        dict(layer, memory_neuron_type="relu", memory_n_neurons=n)
+        for layer, n in zip(config["layers"], neurons)
+    ]
+    return config
+
+
+def run(task, backend, neurons, steps, memory_synapse, n):
+    task = tasks.get(task)
+    saved = read_file(task.params_path())
+    data = task.load_data()
+    x, y = data["x_test"][:n], data["y_test"][:n]
+    rows = []
+    for memory, config in (
+        ("exact (host)", saved.config),
+        ("neurons", neural_config(saved.config, neurons)),
+    ):
+        stack = LMUStack.from_config(
+            config, saved.parameters, backend=backend, spiking=True,
+            steps_per_element=steps, memory_synapse=memory_synapse,
+            add_to_container=False, **task.deploy,
+        )
+        start = time.perf_counter()
+        score = stack.score(stack.predict(x), y)
+        wall = time.perf_counter() - start
+        use = backends.get(backend).resources(stack, hold(x[:1], steps)[0])
+        use.pop("host_sources", None)
+        rows.append(dict(memory=memory, backend=backend, n=len(x), **score,
+                         s_per_sequence=wall / len(x), **use))
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--task", default="mnist1d", choices=("mnist1d", "psdigits"))
+    parser.add_argument("--backend", default="nengo", choices=("nengo", "loihi"))
+    parser.add_argument("--neurons", default="100", help="per memory dimension, per layer")
+    parser.add_argument("--steps", type=int, default=10, help="steps per element")
+    parser.add_argument("--memory-synapse", default="0.02,0.06")
+    parser.add_argument("--n", type=int, default=200, help="test sequences")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", message="No GPU support detected")
+    n_layers = len(tasks.get(args.task).config()["layers"])
+    neurons = [int(v) for v in args.neurons.split(",")]
+    neurons = (neurons * n_layers)[:n_layers] if len(neurons) == 1 else neurons
+    synapses = [float(v) for v in args.memory_synapse.split(",")]
+    rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n)
+    report.print_table(rows, title=f"{args.task}: the memory on neurons beside the exact memory")
+    report.print_json({"task": args.task, "neurons": neurons, "memory_synapse": synapses,
+                       "steps_per_element": args.steps, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()
