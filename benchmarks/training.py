@@ -24,7 +24,7 @@ import numpy as np
 
 from nengo_lmu import LMUStack, tasks, training
 from nengo_lmu.experiments import report
-from nengo_lmu.experiments.baselines import train_keras_lmu
+from nengo_lmu.experiments.keras import train_classifier
 
 
 def train_ours(data, order, units, epochs, batch_size, lr, seed, rate_scale):
@@ -97,7 +97,17 @@ def main(argv=None):
             args.learning_rate,
             seed,
         )
-        keras = train_keras_lmu(*common)
+        # keras-lmu's default SimpleRNNCell activation
+        keras = train_classifier(
+            data,
+            order=args.order,
+            units=args.units,
+            activation="tanh",
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            seed=seed,
+        )
         keras.pop("model")
         rows.append(
             dict(

@@ -281,7 +281,6 @@ class LoihiBackend(Backend):
                 for obj in computed_on_host(sources, net, {replica.input})
             ),
         )
-        del replica
         return figures
 
     # --- running sequences ----------------------------------------------------

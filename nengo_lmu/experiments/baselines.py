@@ -4,7 +4,6 @@ published, and Keras models of about the same size.
 - `PublicExampleMemory`: the LMU memory of nengo-loihi's public LMU example.
 - `public_pes_example`: that example's PES delay learning, as published.
 - `train_lstm`: a Keras LSTM for a regression task.
-- `train_keras_lmu`: keras-lmu 0.9.0's LMU layer for a classification task.
 """
 
 import time
@@ -213,41 +212,3 @@ def lstm_units(n_parameters, input_d=1, output_d=1):
     units = np.arange(1, 1000)
     counts = 4 * units * (units + input_d + 1) + (units + 1) * output_d
     return int(units[np.argmin(np.abs(counts - n_parameters))])
-
-
-def train_keras_lmu(data, order, units, epochs, batch_size, learning_rate, seed=0):
-    """keras-lmu 0.9.0's ``LMU(hidden_cell=SimpleRNNCell(units))`` with a Dense
-    readout of the last element, trained on a classification ``data`` dict;
-    returns test ``accuracy``, ``train_s``, ``parameters`` and the model."""
-    import keras_lmu
-    import tensorflow as tf
-
-    tf.keras.utils.set_random_seed(seed)
-    seq_len, input_d = data["x"].shape[1:]
-    model = tf.keras.Sequential(
-        [
-            tf.keras.layers.InputLayer((seq_len, input_d)),
-            keras_lmu.LMU(
-                memory_d=1,
-                order=order,
-                theta=seq_len,
-                hidden_cell=tf.keras.layers.SimpleRNNCell(units),
-            ),
-            tf.keras.layers.Dense(int(np.max(data["y"])) + 1),
-        ]
-    )
-    model.compile(
-        tf.keras.optimizers.Adam(learning_rate),
-        tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    start = time.perf_counter()
-    model.fit(data["x"], data["y"], batch_size=batch_size, epochs=epochs, verbose=0)
-    wall = time.perf_counter() - start
-    _, accuracy = model.evaluate(data["x_test"], data["y_test"], verbose=0)
-    return {
-        "accuracy": float(accuracy),
-        "train_s": wall,
-        "parameters": model.count_params(),
-        "model": model,
-    }
