@@ -28,12 +28,18 @@ def compare(names, repeats=1):
     rows, figures = [], {}
     for name in names:
         backends.get(name).prepare_process()
+        configs = (("public example", {"make_memory": PublicExampleMemory}),
+                   ("LMUMemory defaults", {}))
+        # interleaved repeats, so that a change in the machine's load falls
+        # on both configurations alike
+        runs = [[] for _ in configs]
+        for _ in range(repeats):
+            for (label, kwargs), done in zip(configs, runs):
+                done.append(memory.measure(name, label, **kwargs))
         pair = []
-        for label, kwargs in (("public example", {"make_memory": PublicExampleMemory}),
-                              ("LMUMemory defaults", {})):
-            runs = [memory.measure(name, label, **kwargs) for _ in range(repeats)]
+        for done in runs:
             # the fastest repeat: the least disturbed by other jobs
-            best = min(runs, key=lambda r: r["cpu_s"])
+            best = min(done, key=lambda r: r["cpu_s"])
             pair.append(best)
             rows.append({k: best[k] for k in ("config", "backend", "window_nrmse",
                                                "wall_s", "cpu_s")})
@@ -145,7 +151,7 @@ def grid_jobs(jobs=(1, 2)):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backends", default="nengo,dl,loihi")
-    parser.add_argument("--repeats", type=int, default=1,
+    parser.add_argument("--repeats", type=int, default=3,
                         help="comparison: repeats, the fastest kept")
     parser.add_argument("--construction", action="store_true")
     parser.add_argument("--scaling", action="store_true")

@@ -449,7 +449,13 @@ class LMUMemory(MappedNetwork):
             # the state is what the ensembles decode, or what they receive (the
             # recurrence after its synapse: less spike noise, more distortion)
             source = filtered if self.tuning["readout"] == "filtered" else decoded
-            nengo.Connection(source, self.state, transform=scale, synapse=None)
+            nengo.Connection(
+                source,
+                self.state,
+                # a matrix: nengo-loihi's passthrough removal takes no vectors
+                transform=np.diag(scale),
+                synapse=None,
+            )
 
     def _recurrence(self, i):
         """The recurrent and input transforms of input dimension ``i``, in

@@ -200,3 +200,34 @@ def test_memory_command_plot(tmp_path, capsys):
     assert png.read_bytes()[:4] == b"\x89PNG"
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert 0 < figures["window_nrmse"] < 0.15
+
+
+def test_run_loops_step_with_one_blas_thread():
+    """The run loops limit BLAS to one thread (its workers only spin on
+    nengo's small products) and give the process its threads back after."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info()
+                if pool["user_api"] == "blas"]
+
+    before = blas_threads()
+    with backends.get("nengo").running():
+        assert blas_threads() == [1] * len(before)
+    assert blas_threads() == before
+
+
+@requires_loihi
+def test_decoded_memory_on_loihi_says_why_it_cannot_build():
+    """A memory given decoders (not neuron-to-neuron weights) on Loihi fails
+    for the chip's reason, named, not inside nengo-loihi's passthrough
+    removal (its state readout once had a vector transform)."""
+    with nengo.Network(seed=0) as model:
+        stim = nengo.Node(white_noise(1.0, 1.0, 0.3, seed=0))
+        memory = nengo_lmu.LMUMemory(
+            6, 1.0, backend="loihi", solver=nengo.solvers.LstsqL2(weights=False)
+        )
+        nengo.Connection(stim, memory.input, synapse=None)
+        nengo.Probe(memory.state)
+    with pytest.raises(BuildError, match="cannot represent the weights"):
+        nengo_lmu.Simulator(model, backend="loihi", progress_bar=False)

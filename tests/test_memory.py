@@ -297,3 +297,22 @@ def test_principle3_lead_inverts_a_leading_readout(allclose):
     x, u = np.random.RandomState(0).randn(4), np.array([0.3])
     xhat = x + k * (A @ x + B @ u)
     assert allclose(lead[0] @ xhat + lead[1] @ u, plain[0] @ x + plain[1] @ u)
+
+
+def test_points_in_two_processes_equal_a_serial_run():
+    """Grid points carry their own seeds: run in 2 processes, in any order,
+    they give exactly the serial run's errors."""
+    from nengo_lmu.experiments.memory import grid_points, measure
+    from nengo_lmu.experiments.parallel import run_points
+
+    points = [
+        dict(backend="nengo", label="grid", seed=seed, n_neurons=20,
+             config=dict(order=order, theta=theta, freq=freq, sim_time=1.0))
+        for order, theta, freq, seed in grid_points(
+            orders=(2,), thetas=(0.2,), bands=(0.5, 1.0), seeds=(0, 1)
+        )
+    ]
+    serial = [r["window_nrmse"] for r in run_points(measure, points, jobs=1)]
+    parallel = [r["window_nrmse"] for r in run_points(measure, points[::-1], jobs=2)]
+    assert len(set(serial)) == len(points)  # the points differ
+    assert serial == parallel[::-1]

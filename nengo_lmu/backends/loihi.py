@@ -266,7 +266,8 @@ class LoihiBackend(Backend):
         figures = super().resources(stack, sequence)
         with nengo.Network(add_to_container=False) as net:
             replica = stack.replica(sequence)
-        with self.simulator(net, dt=stack.dt, progress_bar=False) as sim:
+        sim = self.simulator(net, dt=stack.dt, progress_bar=False)
+        with self.running(), sim:
             sim.run_steps(len(sequence))
             cores, synapses, spikes = chip_figures(sim)
             host_to_chip, chip_to_host, sources = chip_traffic(sim)
@@ -296,7 +297,8 @@ class LoihiBackend(Backend):
             batch = inputs[start : start + copies]
             with nengo.Network() as net:
                 replicas = [stack.replica(sequence) for sequence in batch]
-            with self.simulator(net, dt=stack.dt, progress_bar=False) as sim:
+            sim = self.simulator(net, dt=stack.dt, progress_bar=False)
+            with self.running(), sim:
                 sim.run_steps(n_steps)
             outputs.extend(self.probe_data(sim, r.probe) for r in replicas)
             if progress is not None:

@@ -149,7 +149,7 @@ def public_pes_example(
     options = backend.simulator_options(dt, pes_error_scale=200.0)
     sim = backend.simulator(net, dt=dt, progress_bar=False, **options)
     build_s = time.perf_counter() - start
-    with sim:
+    with sim, backend.running():
         start, cpu_start = time.perf_counter(), time.process_time()
         sim.run(sim_time)
         wall_s = time.perf_counter() - start

@@ -127,7 +127,9 @@ def spiking_stability(
     context = None
     rows = []
     start = time.perf_counter()
-    with backends.Simulator(model, backend=backend, dt=dt, progress_bar=False) as sim:
+    with backend.running(), backends.Simulator(
+        model, backend=backend, dt=dt, progress_bar=False
+    ) as sim:
         t = 0.0
         for steps in chunks(int(round(sim_time / dt)), int(round(span / dt))):
             sim.run_steps(steps)
@@ -250,7 +252,9 @@ def capacity(
     after = memory.input_synapse is None
     data = {"u": [], "window": [], "reference": [], "deviation": []}
     start = time.perf_counter()
-    with backends.Simulator(model, dt=dt, progress_bar=False) as sim:
+    with backends.host().running(), backends.Simulator(
+        model, dt=dt, progress_bar=False
+    ) as sim:
         done = 0
         for steps in chunks(n_steps, chunk_steps):
             sim.run_steps(steps)

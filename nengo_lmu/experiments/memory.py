@@ -113,7 +113,7 @@ def run_memory(
     start = time.perf_counter()
     sim = backends.Simulator(model, backend=backend, dt=dt, progress_bar=progress_bar)
     build_s = time.perf_counter() - start
-    with sim:
+    with sim, backend.running():
         start, cpu_start = time.perf_counter(), time.process_time()
         sim.run(sim_time)
         wall_s = time.perf_counter() - start

@@ -129,7 +129,7 @@ def run_learning(
     sim = backends.Simulator(model, backend=backend, dt=dt, progress_bar=False)
     build_s = time.perf_counter() - start
     chunk = sim_time / 10 if chunk is None else chunk
-    with sim:
+    with sim, backend.running():
         start = time.perf_counter()
         cpu_start = time.process_time()
         t = 0.0
