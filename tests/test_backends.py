@@ -184,7 +184,8 @@ def test_builder_does_not_change_the_network():
 
 
 def test_memory_command(capsys):
-    cli.main(["memory", "--sim-time", "3", "--theta", "0.5", "--freq", "2"])
+    cli.main(["memory", "--sim-time", "3", "--theta", "0.5", "--freq", "2",
+              "--dt", "0.002"])
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
     assert figures["backend"] == "nengo"
@@ -192,6 +193,7 @@ def test_memory_command(capsys):
     assert 0 < figures["window_nrmse"] < 0.1
     assert 0 < figures["mean_rate_hz"] < 40
     assert set(figures) >= {"state_nrmse", "wall_s", "window_nrmse_by_r"}
+    assert figures["dt"] == 0.002  # the step the figures were measured at
 
 
 def test_memory_command_plot(tmp_path, capsys):

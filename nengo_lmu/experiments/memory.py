@@ -81,7 +81,7 @@ def run_memory(
     Returns
     -------
     dict
-        ``window_nrmse`` (mean over `WINDOW_R`), ``window_nrmse_by_r``,
+        ``dt``, ``window_nrmse`` (mean over `WINDOW_R`), ``window_nrmse_by_r``,
         ``state_nrmse``, ``mean_rate_hz``, ``spikes_per_s``, ``n_neurons``,
         ``build_s``, ``wall_s`` and ``cpu_s`` (simulation only), and
         ``data``, the probed arrays.
@@ -126,6 +126,7 @@ def run_memory(
     by_r = window_errors(data["u"], data["window"], theta, dt)
     return {
         "backend": backend.name,
+        "dt": dt,
         "window_nrmse": float(np.mean(by_r)),
         "window_nrmse_by_r": [float(e) for e in by_r],
         "state_nrmse": state_error(data["u"], data["state"], order, theta, dt),
