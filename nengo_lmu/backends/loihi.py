@@ -314,7 +314,7 @@ def chip_traffic(sim):
     from nengo_loihi.passthrough import base_obj
 
     model = sim.model
-    host_to_chip = sum(receive.size_out for receive in model.host2chip_senders.values())
+    host_to_chip = sum(sender.size_out for sender in model.host2chip_senders.values())
     chip_to_host = sum(receive.size_out for receive in model.chip2host_receivers.values())
     split = model.split
     connections = (
