@@ -11,7 +11,7 @@ import math
 import sys
 
 # the short mode (NENGO_LMU_FAST=1: 20 s, 16 s of learning) measures 0.14 (the
-# full 30 s job 0.091); the public nengo-loihi example scores 0.67 on the full
+# full 30 s job 0.12); the public nengo-loihi example scores 0.67 on the full
 # protocol
 HELDOUT_BOUND = 0.25
 

@@ -20,6 +20,9 @@ from nengo_lmu.system import (
     lmu_matrices,
 )
 
+#: How many state values `LMUMemory.weight_connections` gives per connection.
+WEIGHT_POINTS = 2000
+
 
 def default_process(theta, rms=0.3):
     """The input an LMU memory assumes when none is given.
@@ -172,6 +175,9 @@ class LMUMemory(MappedNetwork):
         input dimension ``i`` (empty for the exact memory).
     mapped_A, mapped_B : ndarray
         The recurrent and input transforms of principle 3 (in LMU units).
+    pair_connections : list of nengo.Connection
+        The neuron-to-neuron recurrent connections, one per ensemble pair
+        (where the backend's solver gives weights, as on Loihi; else empty).
 
     Examples
     --------
@@ -259,6 +265,7 @@ class LMUMemory(MappedNetwork):
             method=self.discretizer,
             lead=self.lead,
         )
+        self.pair_connections = []
         with self:
             self.input = nengo.Node(size_in=self.size_in, label="input")
             self.state = nengo.Node(size_in=self.size_in * self.order, label="state")
@@ -484,6 +491,15 @@ class LMUMemory(MappedNetwork):
             )
         return decoded, feed
 
+    def weight_connections(self):
+        """The recurrent neuron-to-neuron connections, each with the values
+        its pre ensemble represents: the state in ensemble units, normal with
+        standard deviation ``1 / headroom`` (the radius is ``headroom`` standard
+        deviations), clipped to the radius."""
+        rng = np.random.RandomState(0 if self.seed is None else self.seed)
+        points = np.clip(rng.randn(WEIGHT_POINTS, 1) / self.headroom, -1, 1)
+        return [(conn, points) for conn in self.pair_connections]
+
     def _connect_pairs(self, ensembles, scaled_input, solver):
         for i in range(self.size_in):
             dims = ensembles[i * self.order : (i + 1) * self.order]
@@ -497,12 +513,14 @@ class LMUMemory(MappedNetwork):
                     synapse=self.input_synapse,
                 )
                 for q_pre, pre in enumerate(dims):
-                    nengo.Connection(
-                        pre,
-                        post,
-                        transform=recurrent[q_post, q_pre],
-                        synapse=self.synapse,
-                        solver=solver,
+                    self.pair_connections.append(
+                        nengo.Connection(
+                            pre,
+                            post,
+                            transform=recurrent[q_post, q_pre],
+                            synapse=self.synapse,
+                            solver=solver,
+                        )
                     )
 
     # --- backends -------------------------------------------------------------
@@ -592,6 +610,7 @@ class LMUMemory(MappedNetwork):
             f"  headroom {self.headroom:g} std, state read {self.tuning['readout']}, "
             f"lead compensated {self.lead * 1e3:g} ms",
             f"  recurrent solver: {solver}",
+            *self.backend.weight_notes(self),
             f"  tuning chosen by the backend for {type(self.neuron_type).__name__}: "
             f"{self.tuning['reason']}",
             f"  input statistics: {stats.n_realizations} x {stats.duration:g} s of "

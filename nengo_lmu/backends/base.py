@@ -184,6 +184,17 @@ class Backend:
         """Why this backend cannot run ``neuron_type`` (None when it can)."""
         return None
 
+    def build_levers(self):
+        """What this backend's build does for nengo-lmu's networks, each as
+        the `.run_memory` arguments that revert it: ``{description:
+        kwargs}`` (none on nengo)."""
+        return {}
+
+    def weight_notes(self, network):
+        """Lines for ``network``'s summary on what this backend does to its
+        weights (nothing on nengo)."""
+        return []
+
     def memory_tuning(self, neuron_type):
         """Default tuning of spiking-memory ensembles of ``neuron_type``: a
         dict of `.LMUMemory` arguments and ``reason`` (see

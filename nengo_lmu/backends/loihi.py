@@ -13,6 +13,10 @@ about it:
   recurrence's small transform entries find no exponent, so recurrent
   connections use neuron-to-neuron weights (`recurrent_solver`); and a core
   has 4096 input axons (`check_network`).
+- The weights into one block share one grid, a few steps per recurrent
+  weight: nengo-lmu's build `model` rounds them onto it with error feedback
+  (`nengo_lmu.backends.loihi_weights`) before nengo-loihi rounds each to
+  nearest.
 - Its neurons are `nengo_loihi.neurons` types (`spiking_types`).
 - The emulator cannot reset: sequences run as side-by-side copies
   (`run_sequences`).
@@ -24,7 +28,9 @@ import nengo
 import numpy as np
 from nengo.exceptions import BuildError
 
+from nengo_lmu.backends import loihi_weights
 from nengo_lmu.backends.base import Backend
+from nengo_lmu.neurons import rate_type
 
 #: nengo-loihi stores the synaptic decay in 12 bits (builder/discretize.py).
 DECAY_BITS = 12
@@ -86,11 +92,41 @@ class LoihiBackend(Backend):
         """``model``: a nengo-loihi build model whose PES errors are scaled by
         ``pes_error_scale`` before the chip rounds and clips them to
         [-127, 127] (nengo-loihi's default is 100)."""
-        if pes_error_scale is None:
-            return {}
-        model = self.import_module().builder.Model(dt=dt)
-        model.pes_error_scale = pes_error_scale
+        model = self.model(dt)
+        if pes_error_scale is not None:
+            model.pes_error_scale = pes_error_scale
         return {"model": model}
+
+    def model(self, dt):
+        """The build model nengo-lmu gives nengo-loihi: its own, with
+        nengo-lmu's recurrent weights put on the chip's 8-bit grid before it
+        rounds them (`nengo_lmu.backends.loihi_weights`)."""
+        self.import_module()
+        return loihi_weights.model_class()(dt=dt)
+
+    def build_levers(self):
+        return {
+            "weights rounded to nearest (nengo-loihi's own build model)": {
+                "simulator_model": nearest_rounding_model
+            }
+        }
+
+    def weight_notes(self, network):
+        if not network.weight_connections():
+            return []
+        return [
+            "  recurrent weights: rounded onto each Loihi block's 8-bit grid with "
+            "error feedback when built by nengo_lmu.Simulator (or "
+            "nengo_loihi.Simulator(..., model=LoihiBackend().model(dt))); "
+            "nengo-loihi's own model rounds each to nearest"
+        ]
+
+    def simulator(self, network, dt, **kwargs):
+        """``nengo_loihi.Simulator`` with nengo-lmu's build `model` (unless
+        ``model`` is given)."""
+        if kwargs.get("model") is None:
+            kwargs["model"] = self.model(dt)
+        return super().simulator(network, dt, **kwargs)
 
     def builder_and_delegate(self):
         nengo_loihi = sys.modules[self.package]
@@ -138,14 +174,40 @@ class LoihiBackend(Backend):
         }
 
     def memory_tuning(self, neuron_type):
-        """Bounded gains for every neuron type on the chip.
+        """Bounded gains for every neuron type on the chip, LIF curves spread
+        wider than rectified-linear ones.
 
-        A rectified-linear neuron's gain is ``max_rate / (1 - intercept)``:
-        intercepts near 1 (the tuning LIF curves want in floating point) give
-        gains in the thousands, whose weights round to zero on Loihi's 8-bit
-        grid and whose memories run away.  So the chip keeps intercepts within
-        +-0.3 and 120-160 Hz, and the 0.5 s synapse, for every type.
+        A neuron's gain grows without bound as its intercept nears 1 (the
+        tuning LIF curves want in floating point): its weights dominate its
+        block's 8-bit grid, the others round to a few steps, and the memory
+        runs away.  Rectified-linear neurons keep nengo's tuning (intercepts
+        within +-0.3, 120-160 Hz).  LIF curves (LIF, LoihiLIF) need their
+        steep onsets out of the state's range: intercepts up to 0.8 (not 1),
+        115-190 Hz, a radius of 3.5 standard deviations and the 0.5 s synapse
+        (1 s lowers the block's weight exponent: a grid twice as coarse).
+        With the weights rounded for the chip (`loihi_weights`) this holds
+        DESIGN.md's window to 0.031-0.051 (seeds 0-2) at 22-24 Hz, against
+        0.099 with the rectified-linear tuning.
         """
+        if isinstance(rate_type(neuron_type), nengo.LIFRate):
+            tuning = super().memory_tuning(neuron_type)
+            tuning.update(
+                max_rates=nengo.dists.Uniform(115, 190),
+                intercepts=nengo.dists.Uniform(-0.5, 0.8),
+                synapse=0.5,
+                headroom=3.5,
+                readout="decoded",
+                reason=(
+                    "Loihi, LIF curves: intercepts up to 0.8 (bounded gains on the "
+                    "chip's 8-bit grid), 115-190 Hz, radius 3.5 std, 0.5 s synapse"
+                    + (
+                        f", the {tuning['lead'] * 1e3:g} ms lead compensated"
+                        if tuning["lead"]
+                        else ""
+                    )
+                ),
+            )
+            return tuning
         tuning = super().memory_tuning(nengo.SpikingRectifiedLinear())
         tuning["reason"] = (
             "Loihi: bounded gains (intercepts within +-0.3, 120-160 Hz) keep the "
@@ -304,6 +366,11 @@ class LoihiBackend(Backend):
             if progress is not None:
                 progress(start + len(batch), len(inputs))
         return np.stack(outputs)
+
+
+def nearest_rounding_model(dt):
+    """nengo-loihi's own build model, which rounds each weight to nearest."""
+    return sys.modules[LoihiBackend.package].builder.Model(dt=dt)
 
 
 def chip_traffic(sim):

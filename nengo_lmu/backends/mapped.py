@@ -98,6 +98,13 @@ class MappedNetwork(Network):
         are the same; subclasses say which choices matter to them."""
         return None
 
+    def weight_connections(self):
+        """Neuron-to-neuron connections whose weights a backend that rounds
+        weights (Loihi's 8-bit grid) may round together, as ``(connection,
+        points)``: ``points`` are values the pre ensemble represents, drawn
+        from what it will meet.  None by default."""
+        return []
+
     def check_build(self, backend, dt):
         """Refuse a step or a backend this network was not mapped for."""
         if not np.isclose(dt, self.dt, rtol=1e-9, atol=0):

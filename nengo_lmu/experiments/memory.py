@@ -66,6 +66,7 @@ def run_memory(
     dt=0.001,
     make_memory=None,
     progress_bar=False,
+    simulator_model=None,
     **memory_kwargs,
 ):
     """Drive a memory with white noise on ``backend`` and measure it.
@@ -77,6 +78,9 @@ def run_memory(
         ``.add_window_output`` and ``.state``; default `.LMUMemory`, given
         ``order, theta, dt, seed, backend``, a ``process`` with the input's
         statistics (not its realization) and ``memory_kwargs``.
+    simulator_model : callable, optional
+        ``simulator_model(dt)``: the build model to give the simulator
+        (default: the backend's).
 
     Returns
     -------
@@ -111,7 +115,10 @@ def run_memory(
         spike_probes = [nengo.Probe(ens.neurons, synapse=None) for ens in ensembles]
 
     start = time.perf_counter()
-    sim = backends.Simulator(model, backend=backend, dt=dt, progress_bar=progress_bar)
+    options = {} if simulator_model is None else {"model": simulator_model(dt)}
+    sim = backends.Simulator(
+        model, backend=backend, dt=dt, progress_bar=progress_bar, **options
+    )
     build_s = time.perf_counter() - start
     with sim, backend.running():
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -245,4 +252,5 @@ def levers(backend, neuron_type=nengo.SpikingRectifiedLinear(), dt=0.001):
         reverted["decode neurons instead of neuron-to-neuron weights"] = {
             "solver": nengo.solvers.LstsqL2(weights=False, reg=reg)
         }
+    reverted.update(backend.build_levers())
     return reverted
