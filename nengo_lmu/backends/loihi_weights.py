@@ -71,16 +71,20 @@ def round_weights(model, network):
     ``network`` on its block's grid; returns one dict per synapse (``label``,
     ``step``, and the relative current errors ``nearest_error`` and
     ``error`` of rounding to nearest and of `.round_to_grid`)."""
-    by_block = {}
+    by_block, moments = {}, {}
     for net in [network] + list(network.all_networks):
         if not isinstance(net, MappedNetwork):
             continue
         for conn, points in net.weight_connections():
+            pre = conn.pre_obj
+            if pre not in moments:  # one pre ensemble feeds many blocks
+                rates = get_activities(model.params[pre], pre, points)
+                moments[pre] = rates, rate_gram(rates)
             for block, synapse in built_synapses(model, conn):
-                by_block.setdefault(block, []).append((synapse, conn.pre_obj, points))
+                by_block.setdefault(block, []).append((synapse, *moments[pre]))
     report = []
     for block, entries in by_block.items():
-        report.extend(round_block(model, block, entries))
+        report.extend(round_block(block, entries))
     return report
 
 
@@ -103,20 +107,19 @@ def built_synapses(model, conn):
     ]
 
 
-def round_block(model, block, entries):
-    """Round ``entries`` (``(synapse, pre ensemble, points)``) into ``block``
-    on its grid, again while rounding moves the grid (the block's largest
-    weight may be one of them)."""
+def round_block(block, entries):
+    """Round ``entries`` (``(synapse, pre rates, their gram)``) into
+    ``block`` on its grid, again while rounding moves the grid (the block's
+    largest weight may be one of them)."""
     entries = [entry for entry in entries if own_rows(entry[0])]
     originals = [synapse_matrix(synapse) for synapse, _, _ in entries]
-    rates = [get_activities(model.params[pre], pre, points) for _, pre, points in entries]
     for _ in range(GRID_TRIES):
         grid = block_grid(block)
         report = []
-        for (synapse, _, _), weights, pre_rates in zip(entries, originals, rates):
-            rounded, step = round_synapse(synapse, weights, rate_gram(pre_rates), grid)
+        for (synapse, rates, gram), weights in zip(entries, originals):
+            rounded, step = round_synapse(synapse, weights, gram, grid)
             set_synapse_matrix(synapse, rounded)
-            report.append(rounding_report(synapse, weights, rounded, pre_rates, step))
+            report.append(rounding_report(synapse, weights, rounded, rates, step))
         if block_grid(block) == grid:
             break
     return report
@@ -146,12 +149,14 @@ def round_synapse(synapse, weights, gram, grid):
     the block's grid (which the chip would run at twice its strength) is
     rounded on a grid twice as coarse."""
     w_max, w_scale, w_exp = grid
+    block_step = 2.0**-w_exp / w_scale
     step = grid_step(synapse, np.abs(weights).max(), grid)
     for _ in range(GRID_TRIES):
         rounded = round_to_grid(weights, gram, step, limit=np.floor(w_max / step))
         largest = np.abs(rounded).max()
-        block_step = 2.0**-w_exp / w_scale
-        if 0 < largest < 1.5 * block_step:
+        if largest == 0:
+            return rounded, step
+        if largest < 1.5 * block_step:
             step *= 2
             continue
         new_step = grid_step(synapse, largest, grid)
