@@ -10,8 +10,8 @@ import json
 import math
 import sys
 
-# the short mode (NENGO_LMU_FAST=1: 20 s, 16 s of learning) measures 0.14 (the
-# full 30 s job 0.12); the public nengo-loihi example scores 0.67 on the full
+# the short mode (NENGO_LMU_FAST=1: 20 s, 16 s of learning) measures 0.18 (the
+# full 30 s job 0.084); the public nengo-loihi example scores 0.67 on the full
 # protocol
 HELDOUT_BOUND = 0.25
 

@@ -17,6 +17,7 @@ Timings are ratios within one run: the machines are shared and noisy.
 """
 
 import argparse
+import time
 import warnings
 
 import numpy as np
@@ -25,7 +26,7 @@ from nengo_lmu import backends
 from nengo_lmu.experiments import memory, report
 from nengo_lmu.experiments.baselines import PublicExampleMemory
 from nengo_lmu.experiments.parallel import run_points
-from nengo_lmu.experiments.plots import plot_sweep
+from nengo_lmu.experiments.plots import plot_grid, plot_sweep
 
 
 def comparison(names, with_levers, jobs=1, scheduler=None):
@@ -73,12 +74,22 @@ def comparison(names, with_levers, jobs=1, scheduler=None):
     return figures
 
 
-def grid(names, seeds, orders, thetas, bands, jobs=1, scheduler=None):
-    points = []
+def grid(names, seeds, orders, thetas, bands, plot=None, jobs=1, scheduler=None):
+    start = time.perf_counter()
+    points, ideal_points = [], []
     for order, theta, freq, seed in memory.grid_points(orders, thetas, bands, seeds):
         config = dict(order=order, theta=theta, freq=freq)
+        label = f"order {order} theta {theta} freq {freq:.3g}"
+        ideal_points.append(
+            dict(
+                backend="nengo",
+                label=label + " ideal",
+                seed=seed,
+                config=config,
+                neuron_type=None,
+            )
+        )
         for name in names:
-            label = f"order {order} theta {theta} freq {freq:.3g}"
             points.append(
                 dict(
                     backend=name,
@@ -91,7 +102,12 @@ def grid(names, seeds, orders, thetas, bands, jobs=1, scheduler=None):
             points.append(
                 dict(backend=name, label=label + " ours", seed=seed, config=config)
             )
-    results = run_points(memory.measure, points, jobs, scheduler)
+    results = run_points(memory.measure, ideal_points + points, jobs, scheduler)
+    ideal = {
+        memory_point(point): result["window_nrmse"]
+        for point, result in zip(ideal_points, results)
+    }
+    results = results[len(ideal_points) :]
     rows = []
     for public, ours, point in zip(results[0::2], results[1::2], points[1::2]):
         config = point["config"]
@@ -106,6 +122,7 @@ def grid(names, seeds, orders, thetas, bands, jobs=1, scheduler=None):
                 "public": public["window_nrmse"],
                 "ours": ours["window_nrmse"],
                 "ours_rate_hz": ours["mean_rate_hz"],
+                "ideal": ideal[memory_point(point)],
                 "ours_better": public["window_nrmse"] is None
                 or ours["window_nrmse"] < public["window_nrmse"],
             }
@@ -114,11 +131,44 @@ def grid(names, seeds, orders, thetas, bands, jobs=1, scheduler=None):
     report.print_table(
         rows, title="Grid: window NRMSE, public example vs LMUMemory defaults"
     )
+    summary = {
+        name: grid_summary([r for r in rows if r["backend"] == backends.get(name).name])
+        for name in names
+    }
+    if plot:
+        plot_grid(rows, plot)
+    report.print_table(
+        [dict(backend=name, **figures) for name, figures in summary.items()],
+        title="Grid: the defaults' window NRMSE",
+    )
     return {
         "benchmark": "memory_accuracy_grid",
         "points": len(rows),
         "ours_better_everywhere": all(r["ours_better"] for r in rows),
+        "summary": summary,
+        "wall_s": time.perf_counter() - start,
+        "jobs": jobs,
         "rows": rows,
+    }
+
+
+def memory_point(point):
+    config = point["config"]
+    return config["order"], config["theta"], config["freq"], point["seed"]
+
+
+def grid_summary(rows):
+    """Median and worst window NRMSE of the defaults, the worst where the
+    ideal (non-neural) memory's own error is below 0.1, and the highest mean
+    firing rate."""
+    ours = [r["ours"] for r in rows]
+    held = [r["ours"] for r in rows if r["ideal"] < 0.1]
+    return {
+        "points": len(rows),
+        "median": float(np.median(ours)),
+        "worst": float(np.max(ours)),
+        "worst_where_ideal_below_0.1": float(np.max(held)) if held else None,
+        "max_rate_hz": float(max(r["ours_rate_hz"] for r in rows)),
     }
 
 
@@ -244,7 +294,7 @@ def main(argv=None):
         "--poisson", action="store_true", help="Poisson memory error vs neurons in all"
     )
     parser.add_argument("--totals", default="100,300,1000,3000,10000,20000")
-    parser.add_argument("--plot", metavar="PNG", help="sweep plot")
+    parser.add_argument("--plot", metavar="PNG", help="sweep, grid or Poisson plot")
     parser.add_argument("--jobs", type=int, default=1, help="processes (-1: all cores)")
     parser.add_argument("--scheduler", default=None, help="a Dask scheduler address")
     args = parser.parse_args(argv)
@@ -260,6 +310,7 @@ def main(argv=None):
             [int(o) for o in args.orders.split(",")],
             [float(t) for t in args.thetas.split(",")],
             [float(b) for b in args.bands.split(",")],
+            args.plot,
             **parallel,
         )
     elif args.stability:

@@ -69,6 +69,9 @@ def principle3(
 
         A'_k = A' (I + k A)^-1,   B'_k = B' - A'_k k B
 
+    and neurons that lag it (``k < 0``: integrate-and-fire neurons that reset
+    to zero, such as Loihi's) the same way.
+
     Parameters
     ----------
     A, B : ndarray
@@ -84,7 +87,8 @@ def principle3(
     method : {"zoh", "euler", "bilinear"}
         How ``(Ad, Bd)`` discretize ``(A, B)`` (see `.discretize`).
     lead : float
-        The lead ``k`` (seconds) of the decoded neurons to compensate (0: none).
+        The lead ``k`` (seconds) of the decoded neurons to compensate (0: none;
+        negative: a lag).
     target : str, optional
         Deprecated: pass ``decay`` (the backend's ``synapse_decay``).
 
@@ -135,9 +139,10 @@ def principle3(
 
 def compensate_lead(mapped_A, mapped_B, A, B, lead):
     """Principle 3's ``(A', B')`` for neurons whose decoded output is
-    ``x + lead dx/dt``: ``A'_k = A' (I + k A)^-1``, ``B'_k = B' - A'_k k B``."""
-    if not np.isfinite(lead) or lead < 0:
-        raise ValidationError(f"must be a finite number >= 0 (got {lead})", attr="lead")
+    ``x + lead dx/dt``: ``A'_k = A' (I + k A)^-1``, ``B'_k = B' - A'_k k B``
+    (a negative ``lead`` is a lag)."""
+    if not np.isfinite(lead):
+        raise ValidationError(f"must be a finite number (got {lead})", attr="lead")
     if lead == 0:
         return mapped_A, mapped_B
     lagged = np.linalg.solve((np.eye(A.shape[0]) + lead * A).T, mapped_A.T).T

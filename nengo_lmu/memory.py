@@ -89,6 +89,16 @@ class InputStatistics:
         self.input_scale = 1.25 * np.maximum(peak, 1e-12)
 
 
+class Scaled:
+    """A node function ``x * factor`` (picklable)."""
+
+    def __init__(self, factor):
+        self.factor = factor
+
+    def __call__(self, t, x):
+        return x * self.factor
+
+
 class LMUMemory(MappedNetwork):
     """The Legendre Memory Unit's memory as a recurrent Nengo network.
 
@@ -149,14 +159,22 @@ class LMUMemory(MappedNetwork):
         exactness is worth).
     lead : float, optional
         The lead (seconds) of the memory neurons' decoded output over the
-        state (``x + lead dx/dt``) that principle 3 compensates; default the
-        backend's figure for ``neuron_type`` (3.5 ms for spiking LIF neurons
-        with their default tuning, else 0).
+        state (``x + lead dx/dt``) that principle 3 and the state's readout
+        compensate; default the backend's figure for ``neuron_type`` (3.5 ms
+        for spiking LIF neurons with their default tuning; -3.5 ms, a lag, for
+        rectified-linear neurons that reset to zero, as Loihi's do; else 0).
     input_synapse : nengo.Lowpass, float or None, optional
         The synapse on the input's connections; default (``"backend"``): none
         for a digital memory (``synapse=0``: ``m_t = Ad m_{t-1} + Bd u_t``,
         keras-lmu's update), else the backend's choice (``synapse``, or none
         where the chip filters host inputs itself).
+    read_input : bool, optional
+        Whether reading the state undoes the input's part of the neurons' lead
+        (``k B u``, see ``lead``) through a host node fed by the memory's
+        input.  False reads ``(I + k A)^-1 xhat`` alone, slightly less exact
+        (0.028 against 0.026 on DESIGN.md's memory with Loihi's neurons), but
+        without that host node: `.LMUNetwork` passes False, so that a memory
+        whose input comes from the chip keeps its readout on the chip.
     label, seed, add_to_container
         As for `nengo.Network`.
     target : str, optional
@@ -201,6 +219,7 @@ class LMUMemory(MappedNetwork):
     size_in = IntParam("size_in", low=1)
     process = Parameter("process", optional=True)
     discrete = BoolParam("discrete")
+    read_input = BoolParam("read_input")
     discretizer = EnumParam("discretizer", values=DISCRETIZE_METHODS)
     headroom = FiniteNumberParam("headroom", low=0, low_open=True)
 
@@ -224,6 +243,7 @@ class LMUMemory(MappedNetwork):
         decay=None,
         lead=None,
         input_synapse="backend",
+        read_input=True,
         label=None,
         seed=None,
         add_to_container=None,
@@ -240,6 +260,7 @@ class LMUMemory(MappedNetwork):
         self.size_in = size_in
         self.process = process
         self.discrete = discrete
+        self.read_input = read_input
         self.discretizer = discretizer
         tuning = self.tuning = self._tuning()
         self.synapse = nengo.Lowpass(
@@ -445,23 +466,64 @@ class LMUMemory(MappedNetwork):
                 )
         scale = self.scale.ravel()
         if solver.weights:
-            readout = nengo.solvers.LstsqL2(reg=self.tuning["solver_reg"])
-            for k, ens in enumerate(ensembles):
-                nengo.Connection(
-                    ens, self.state[k], transform=scale[k], synapse=None, solver=readout
-                )
+            self._read_decoded(ensembles)
             self._connect_pairs(ensembles, scaled_input, solver)
         else:
             decoded, filtered = self._connect_decoded(ensembles, scaled_input, solver)
             # the state is what the ensembles decode, or what they receive (the
             # recurrence after its synapse: less spike noise, more distortion)
-            source = filtered if self.tuning["readout"] == "filtered" else decoded
+            transform = np.diag(scale)  # a matrix: nengo-loihi's passthrough
+            if self.tuning["readout"] == "filtered":  # removal takes no vectors
+                nengo.Connection(
+                    filtered, self.state, transform=transform, synapse=None
+                )
+            else:
+                undo = np.kron(np.eye(self.size_in), self._lead_undo())
+                nengo.Connection(
+                    decoded, self.state, transform=undo @ transform, synapse=None
+                )
+                self._undo_lead_input()
+
+    def _lead_undo(self):
+        """``(I + k A)^-1`` (``k = lead``): the ensembles decode ``xhat = x + k
+        dx/dt = (I + k A) x + k B u``, so ``x = (I + k A)^-1 (xhat - k B u)``."""
+        return np.linalg.inv(np.eye(self.order) + self.lead * self.A)
+
+    def _undo_lead_input(self):
+        """The ``-(I + k A)^-1 k B u`` part of reading the state (`_lead_undo`)."""
+        if self.lead == 0 or not self.read_input:
+            return
+        undo = self._lead_undo()
+        # a node with an output function: through passthrough nodes alone,
+        # nengo-loihi's passthrough removal would merge the input's nodes with
+        # the state's and drop probes on nodes that connect nowhere (a window)
+        read_input = nengo.Node(
+            Scaled(1), size_in=self.size_in, label="input (read)"
+        )
+        nengo.Connection(self.input, read_input, synapse=None)
+        for i in range(self.size_in):
             nengo.Connection(
-                source,
-                self.state,
-                # a matrix: nengo-loihi's passthrough removal takes no vectors
-                transform=np.diag(scale),
+                read_input[i],
+                self.state[i * self.order : (i + 1) * self.order],
+                transform=-self.lead * undo @ self.B,
                 synapse=None,
+            )
+
+    def _read_decoded(self, ensembles):
+        """Each ensemble decodes its dimension, and a transform on a
+        passthrough node undoes the neurons' lead (`_lead_undo`): the chip
+        sends one value per ensemble (nengo-loihi folds the transform into the
+        decoders of whatever the state feeds on the chip)."""
+        readout = nengo.solvers.LstsqL2(reg=self.tuning["solver_reg"])
+        scale, target = self.scale.ravel(), self.state
+        if self.lead:
+            target = nengo.Node(size_in=len(ensembles), label="decoded state")
+            undo = np.kron(np.eye(self.size_in), self._lead_undo())
+            nengo.Connection(target, self.state, transform=undo, synapse=None)
+            self._undo_lead_input()
+        for k, ens in enumerate(ensembles):
+            nengo.Connection(
+                ens, target[k], transform=scale[k], synapse=None, solver=readout
             )
 
     def _recurrence(self, i):
@@ -608,7 +670,11 @@ class LMUMemory(MappedNetwork):
             f"max rates {self.max_rates}, intercepts {self.intercepts}, "
             "mirrored pairs of +-1 encoders",
             f"  headroom {self.headroom:g} std, state read {self.tuning['readout']}, "
-            f"lead compensated {self.lead * 1e3:g} ms",
+            + (
+                f"lag compensated {-self.lead * 1e3:g} ms"
+                if self.lead < 0
+                else f"lead compensated {self.lead * 1e3:g} ms"
+            ),
             f"  recurrent solver: {solver}",
             *self.backend.weight_notes(self),
             f"  tuning chosen by the backend for {type(self.neuron_type).__name__}: "

@@ -58,7 +58,7 @@ from nengo.params import (
 
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
-from nengo_lmu.memory import LMUMemory, default_process, deprecated_target
+from nengo_lmu.memory import LMUMemory, Scaled, default_process, deprecated_target
 from nengo_lmu.system import discretize, lmu_matrices
 
 #: The parameters, in the order `LMUNetwork.get_parameters` lists them.
@@ -76,16 +76,6 @@ PARAMETER_NAMES = (
 )
 #: keras-lmu's discretizers (`.LMUNetwork` ``discretizer``).
 DISCRETIZERS = ("zoh", "euler")
-
-
-class Scaled:
-    """A node function ``x * factor`` (picklable)."""
-
-    def __init__(self, factor):
-        self.factor = factor
-
-    def __call__(self, t, x):
-        return x * self.factor
 
 
 def glorot(fan_out, fan_in):
@@ -1152,6 +1142,7 @@ class LMUNetwork(NeuronLayer):
             backend=self.backend,
             discretizer=self.discretizer,
             input_synapse=0 if self.lagged_memory and exact else "backend",
+            read_input=False,  # an input from the chip stays there
             label="memory",
             **common,
         )

@@ -239,6 +239,8 @@ def levers(backend, neuron_type=nengo.SpikingRectifiedLinear(), dt=0.001):
         },
         "headroom 2 std instead of 3": {"headroom": 2.0},
     }
+    if tuning["lead"] < 0:
+        reverted["the neurons' lag left uncompensated"] = {"lead": 0.0}
     nengo_backend = backends.host()
     if backend.synapse_decay(tau, dt) != nengo_backend.synapse_decay(tau, dt):
         reverted["exp(-dt/tau) instead of the backend's quantized decay"] = {

@@ -7,9 +7,11 @@ serial run's whatever the order in which points finish.
 """
 
 import contextlib
+import sys
+import time
 
 
-def run_points(function, points, jobs=1, scheduler=None):
+def run_points(function, points, jobs=1, scheduler=None, progress=True):
     """``[function(**point) for point in points]``, in parallel.
 
     Parameters
@@ -22,15 +24,37 @@ def run_points(function, points, jobs=1, scheduler=None):
         Processes (1 runs here, in order; -1 uses every core).
     scheduler : str, optional
         A Dask scheduler's address: the points run on that cluster.
+    progress : bool
+        Report each finished point, the time spent and an estimate of the
+        time left, on standard error (the tables and JSON lines go to
+        standard output).
     """
     if jobs == 1 and scheduler is None:
-        return [function(**point) for point in points]
+        results = (function(**point) for point in points)
+        return _collect(results, len(points), progress)
     import joblib
 
     with _backend(scheduler):
-        return joblib.Parallel(n_jobs=jobs)(
+        results = joblib.Parallel(n_jobs=jobs, return_as="generator")(
             joblib.delayed(function)(**point) for point in points
         )
+        return _collect(results, len(points), progress)
+
+
+def _collect(results, total, progress):
+    collected, start = [], time.perf_counter()
+    for result in results:
+        collected.append(result)
+        if progress and total > 1:
+            elapsed = time.perf_counter() - start
+            left = elapsed / len(collected) * (total - len(collected))
+            print(
+                f"  {len(collected)}/{total} points, {elapsed:.0f} s, "
+                f"about {left:.0f} s left",
+                file=sys.stderr,
+                flush=True,
+            )
+    return collected
 
 
 @contextlib.contextmanager

@@ -100,3 +100,45 @@ def plot_sweep(
     fig.tight_layout()
     fig.savefig(filename, dpi=100)
     plt.close(fig)
+
+
+def plot_grid(rows, filename):
+    """The grid's window NRMSE per configuration: the defaults and the ideal
+    memory's own error for each seed (the spread between seeds visible)."""
+    plt = _pyplot()
+    configs = sorted({(r["order"], r["theta"], r["freq"]) for r in rows})
+    fig, ax = plt.subplots(figsize=(11, 4.5))
+    for name in sorted({r["backend"] for r in rows}):
+        for k, config in enumerate(configs):
+            points = [
+                r
+                for r in rows
+                if r["backend"] == name
+                and (r["order"], r["theta"], r["freq"]) == config
+            ]
+            ax.semilogy(
+                [k] * len(points),
+                [r["ours"] for r in points],
+                "o",
+                color="C0",
+                alpha=0.7,
+                label=f"defaults on {name}, seeds" if k == 0 else None,
+            )
+            ax.semilogy(
+                [k] * len(points),
+                [r["ideal"] for r in points],
+                "_",
+                color="k",
+                markersize=12,
+                label="ideal memory, seeds" if k == 0 else None,
+            )
+    ax.set_xticks(range(len(configs)))
+    ax.set_xticklabels(
+        [f"{o}\n{t:g} s\n{f * t:g}" for o, t, f in configs], fontsize="x-small"
+    )
+    ax.set_xlabel("order / theta / input band (cycles per window)")
+    ax.set_ylabel("window NRMSE")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(filename, dpi=100)
+    plt.close(fig)
