@@ -674,6 +674,11 @@ class LMUMemory(MappedNetwork):
                 f"lag compensated {-self.lead * 1e3:g} ms"
                 if self.lead < 0
                 else f"lead compensated {self.lead * 1e3:g} ms"
+            )
+            + (
+                " (the input's part left in the readout: read_input=False)"
+                if self.lead and not self.read_input
+                else ""
             ),
             f"  recurrent solver: {solver}",
             *self.backend.weight_notes(self),

@@ -294,6 +294,24 @@ def test_reset_to_zero_lag_compensation_holds_the_window():
 
 
 @requires_loihi
+def test_read_input_false_keeps_the_readout_off_the_host():
+    """Without ``read_input`` the readout has no host node fed by the input
+    (what `.LMUNetwork` uses, so an on-chip layer's readout stays on the
+    chip), and ``summary()`` says what is left out."""
+    from nengo_lmu.experiments.memory import neuron_type
+
+    kwargs = dict(
+        order=4, theta=1.0, n_neurons=10, neuron_type=neuron_type("loihirelu")
+    )
+    full = nengo_lmu.LMUMemory(**kwargs)
+    on_chip = nengo_lmu.LMUMemory(**kwargs, read_input=False)
+    assert [n.label for n in full.all_nodes].count("input (read)") == 1
+    assert "input (read)" not in [n.label for n in on_chip.all_nodes]
+    assert "read_input=False" in on_chip.summary()
+    assert "read_input=False" not in full.summary()
+
+
+@requires_loihi
 def test_emulator_memory_at_50_per_dimension():
     """DESIGN.md's memory on the emulator with the defaults (the Loihi tuning,
     weights rounded for the chip, the neurons' lag compensated): 0.038 at
