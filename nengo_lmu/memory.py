@@ -478,22 +478,22 @@ class LMUMemory(MappedNetwork):
                     filtered, self.state, transform=transform, synapse=None
                 )
             else:
-                undo = np.kron(np.eye(self.size_in), self._lead_undo())
-                nengo.Connection(
-                    decoded, self.state, transform=undo @ transform, synapse=None
-                )
-                self._undo_lead_input()
+                self._read_state(decoded, transform)
 
-    def _lead_undo(self):
-        """``(I + k A)^-1`` (``k = lead``): the ensembles decode ``xhat = x + k
-        dx/dt = (I + k A) x + k B u``, so ``x = (I + k A)^-1 (xhat - k B u)``."""
-        return np.linalg.inv(np.eye(self.order) + self.lead * self.A)
-
-    def _undo_lead_input(self):
-        """The ``-(I + k A)^-1 k B u`` part of reading the state (`_lead_undo`)."""
+    def _read_state(self, decoded, transform):
+        """The state from what the ensembles decode (``transform @ decoded``),
+        their lead undone: they decode ``xhat = x + k dx/dt = (I + k A) x + k
+        B u`` (``k = lead``), so ``x = (I + k A)^-1 (xhat - k B u)``; the
+        input's part only with ``read_input``."""
+        undo = np.linalg.inv(np.eye(self.order) + self.lead * self.A)
+        nengo.Connection(
+            decoded,
+            self.state,
+            transform=np.kron(np.eye(self.size_in), undo) @ transform,
+            synapse=None,
+        )
         if self.lead == 0 or not self.read_input:
             return
-        undo = self._lead_undo()
         # a node with an output function: through passthrough nodes alone,
         # nengo-loihi's passthrough removal would merge the input's nodes with
         # the state's and drop probes on nodes that connect nowhere (a window)
@@ -511,16 +511,14 @@ class LMUMemory(MappedNetwork):
 
     def _read_decoded(self, ensembles):
         """Each ensemble decodes its dimension, and a transform on a
-        passthrough node undoes the neurons' lead (`_lead_undo`): the chip
+        passthrough node undoes the neurons' lead (`_read_state`): the chip
         sends one value per ensemble (nengo-loihi folds the transform into the
         decoders of whatever the state feeds on the chip)."""
         readout = nengo.solvers.LstsqL2(reg=self.tuning["solver_reg"])
         scale, target = self.scale.ravel(), self.state
         if self.lead:
             target = nengo.Node(size_in=len(ensembles), label="decoded state")
-            undo = np.kron(np.eye(self.size_in), self._lead_undo())
-            nengo.Connection(target, self.state, transform=undo, synapse=None)
-            self._undo_lead_input()
+            self._read_state(target, np.eye(len(ensembles)))
         for k, ens in enumerate(ensembles):
             nengo.Connection(
                 ens, target[k], transform=scale[k], synapse=None, solver=readout

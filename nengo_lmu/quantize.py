@@ -27,7 +27,23 @@ def rate_gram(rates, damping=0.01):
     return gram + damping * np.mean(np.diag(gram)) * np.eye(len(gram))
 
 
-def round_to_grid(weights, gram, step, limit=None):
+def gram_factor(gram):
+    """What `round_to_grid` needs of ``gram``, to compute once for every
+    weight matrix from the same pre neurons: ``(order, upper)``, the rows in
+    order of decreasing rate power and the upper Cholesky factor of the
+    reordered ``gram^-1``."""
+    gram = np.asarray(gram, dtype=float)
+    order = np.argsort(-np.diag(gram), kind="stable")
+    try:
+        upper = np.linalg.cholesky(np.linalg.inv(gram[np.ix_(order, order)])).T
+    except np.linalg.LinAlgError as error:
+        raise ValidationError(
+            f"must be positive definite ({error}); raise its damping", attr="gram"
+        ) from error
+    return order, upper
+
+
+def round_to_grid(weights, gram, step, limit=None, factor=None):
     """Weights on the grid ``k * step`` (integer ``|k| <= limit``) that compute
     what ``weights`` compute for inputs whose second moment is ``gram``.
 
@@ -41,6 +57,8 @@ def round_to_grid(weights, gram, step, limit=None):
         The grid's step.
     limit : int, optional
         Largest ``|k|`` (default: no limit).
+    factor : tuple, optional
+        ``gram_factor(gram)``, when it is already computed.
 
     Returns
     -------
@@ -77,14 +95,8 @@ def round_to_grid(weights, gram, step, limit=None):
         )
     if not (np.isfinite(step) and step > 0):
         raise ValidationError(f"must be a finite number > 0 (got {step!r})", attr="step")
-    order = np.argsort(-np.diag(gram), kind="stable")
-    weights, gram = weights[order], gram[np.ix_(order, order)]
-    try:
-        upper = np.linalg.cholesky(np.linalg.inv(gram)).T
-    except np.linalg.LinAlgError as error:
-        raise ValidationError(
-            f"must be positive definite ({error}); raise its damping", attr="gram"
-        ) from error
+    order, upper = gram_factor(gram) if factor is None else factor
+    weights = weights[order]
     limit = np.inf if limit is None else limit
     rounded = np.empty_like(weights)
     for i in range(len(weights)):
@@ -96,4 +108,4 @@ def round_to_grid(weights, gram, step, limit=None):
     return result
 
 
-__all__ = ["rate_gram", "round_to_grid"]
+__all__ = ["gram_factor", "rate_gram", "round_to_grid"]

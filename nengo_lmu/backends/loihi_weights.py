@@ -32,7 +32,7 @@ import numpy as np
 from nengo.builder.ensemble import get_activities
 
 from nengo_lmu.backends.mapped import MappedNetwork
-from nengo_lmu.quantize import rate_gram, round_to_grid
+from nengo_lmu.quantize import gram_factor, rate_gram, round_to_grid
 
 #: Tries for a block whose grid moves when its largest weight is rounded.
 GRID_TRIES = 3
@@ -79,7 +79,8 @@ def round_weights(model, network):
             pre = conn.pre_obj
             if pre not in moments:  # one pre ensemble feeds many blocks
                 rates = get_activities(model.params[pre], pre, points)
-                moments[pre] = rates, rate_gram(rates)
+                gram = rate_gram(rates)
+                moments[pre] = rates, gram, gram_factor(gram)
             for block, synapse in built_synapses(model, conn):
                 by_block.setdefault(block, []).append((synapse, *moments[pre]))
     report = []
@@ -108,16 +109,16 @@ def built_synapses(model, conn):
 
 
 def round_block(block, entries):
-    """Round ``entries`` (``(synapse, pre rates, their gram)``) into
-    ``block`` on its grid, again while rounding moves the grid (the block's
-    largest weight may be one of them)."""
+    """Round ``entries`` (``(synapse, pre rates, their gram, its
+    `.gram_factor`)``) into ``block`` on its grid, again while rounding moves
+    the grid (the block's largest weight may be one of them)."""
     entries = [entry for entry in entries if own_rows(entry[0])]
-    originals = [synapse_matrix(synapse) for synapse, _, _ in entries]
+    originals = [synapse_matrix(entry[0]) for entry in entries]
     for _ in range(GRID_TRIES):
         grid = block_grid(block)
         report = []
-        for (synapse, rates, gram), weights in zip(entries, originals):
-            rounded, step = round_synapse(synapse, weights, gram, grid)
+        for (synapse, rates, gram, factor), weights in zip(entries, originals):
+            rounded, step = round_synapse(synapse, weights, gram, factor, grid)
             set_synapse_matrix(synapse, rounded)
             report.append(rounding_report(synapse, weights, rounded, rates, step))
         if block_grid(block) == grid:
@@ -143,7 +144,7 @@ def grid_step(synapse, largest, grid):
     return 2.0 ** max(synapse.synapse_cfg.shift_bits - below, -w_exp) / w_scale
 
 
-def round_synapse(synapse, weights, gram, grid):
+def round_synapse(synapse, weights, gram, factor, grid):
     """``weights`` on ``synapse``'s grid, and the step used: the step follows
     the rounded weights' largest, and a synapse whose largest is one step of
     the block's grid (which the chip would run at twice its strength) is
@@ -152,7 +153,9 @@ def round_synapse(synapse, weights, gram, grid):
     block_step = 2.0**-w_exp / w_scale
     step = grid_step(synapse, np.abs(weights).max(), grid)
     for _ in range(GRID_TRIES):
-        rounded = round_to_grid(weights, gram, step, limit=np.floor(w_max / step))
+        rounded = round_to_grid(
+            weights, gram, step, limit=np.floor(w_max / step), factor=factor
+        )
         largest = np.abs(rounded).max()
         if largest == 0:
             return rounded, step
