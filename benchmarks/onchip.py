@@ -5,7 +5,9 @@ committed parameters.
 The parameters were trained with the exact memory; each layer's memory is
 replaced by a spiking `.LMUMemory` of ``--neurons`` rectified-linear neurons
 per dimension (the rate version of which computes what the exact memory
-does), with the recurrent synapses ``--memory-synapse`` (seconds, per layer).
+does), with the recurrent synapses ``--memory-synapse`` (seconds, per layer),
+each scaled for what its memory receives on ``--calibrate`` training
+sequences (`.LMUStack.memory_statistics`).
 Prints a table (accuracy, time per sequence and, on Loihi, what crosses
 between host and chip each step) and, last, one JSON line.
 
@@ -23,25 +25,36 @@ from nengo_lmu.experiments import report
 from nengo_lmu.stack import LMUStack, read_file
 
 
-def neural_config(config, neurons):
-    """``config`` with every LMU layer's memory on ``neurons[i]`` neurons."""
+def neural_config(config, neurons, statistics=None):
+    """``config`` with every LMU layer's memory on ``neurons[i]`` neurons,
+    scaled for ``statistics[i]`` (if given; else for `.LMUNetwork`'s default
+    input, white noise of rms ``memory_input_rms``)."""
     config = dict(config)
+    statistics = statistics or [None] * len(config["layers"])
     config["layers"] = [
         dict(layer, memory_neuron_type="relu", memory_n_neurons=n)
-        for layer, n in zip(config["layers"], neurons)
+        | ({} if stats is None else {"memory_statistics": stats.to_dict()})
+        for layer, n, stats in zip(config["layers"], neurons, statistics)
     ]
     return config
 
 
-def run(task, backend, neurons, steps, memory_synapse, n):
+def run(task, backend, neurons, steps, memory_synapse, n, calibrate):
     task = tasks.get(task)
     saved = read_file(task.params_path())
     data = task.load_data()
     x, y = data["x_test"][:n], data["y_test"][:n]
+    statistics = None
+    if calibrate:
+        exact = LMUStack.from_config(
+            saved.config, saved.parameters, steps_per_element=steps,
+            add_to_container=False, **task.deploy,
+        )
+        statistics = exact.memory_statistics(data["x"][:calibrate])
     rows = []
     for memory, config in (
         ("exact (host)", saved.config),
-        ("neurons", neural_config(saved.config, neurons)),
+        ("neurons", neural_config(saved.config, neurons, statistics)),
     ):
         stack = LMUStack.from_config(
             config, saved.parameters, backend=backend, spiking=True,
@@ -66,16 +79,23 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10, help="steps per element")
     parser.add_argument("--memory-synapse", default="0.02,0.06")
     parser.add_argument("--n", type=int, default=200, help="test sequences")
+    parser.add_argument(
+        "--calibrate", type=int, default=100,
+        help="training sequences the memories are scaled for (0: the default "
+        "input, white noise of rms 0.3)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="No GPU support detected")
     n_layers = len(tasks.get(args.task).config()["layers"])
     neurons = [int(v) for v in args.neurons.split(",")]
     neurons = (neurons * n_layers)[:n_layers] if len(neurons) == 1 else neurons
     synapses = [float(v) for v in args.memory_synapse.split(",")]
-    rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n)
+    rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n,
+               args.calibrate)
     report.print_table(rows, title=f"{args.task}: the memory on neurons beside the exact memory")
     report.print_json({"task": args.task, "neurons": neurons, "memory_synapse": synapses,
-                       "steps_per_element": args.steps, "rows": rows})
+                       "steps_per_element": args.steps, "calibrate": args.calibrate,
+                       "rows": rows})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from nengo_lmu.version import version as __version__
 from nengo_lmu.system import discretize, legendre_readout, lmu_matrices
 from nengo_lmu.mapping import principle3
 from nengo_lmu.backends import Simulator
-from nengo_lmu.memory import LMUMemory
+from nengo_lmu.memory import InputStatistics, LMUMemory
 from nengo_lmu.learning import (
     Delay,
     PESReadout,
@@ -46,6 +46,7 @@ __all__ = [
     "WindowFunction",
     "WindowMax",
     "WindowMean",
+    "InputStatistics",
     "LMUMemory",
     "LMUNetwork",
     "LMUStack",

@@ -20,6 +20,8 @@ from nengo_lmu.system import (
     lmu_matrices,
 )
 
+#: The moments `InputStatistics.to_dict` gives.
+MOMENTS = ("mean", "std", "input_peak")
 #: How many state values `LMUMemory.weight_connections` gives per connection.
 WEIGHT_POINTS = 2000
 
@@ -34,23 +36,38 @@ def default_process(theta, rms=0.3):
 
 
 class InputStatistics:
-    """What an LMU memory learned about its expected input, from one seed.
+    """What an LMU memory learned about its expected input.
 
-    The ideal memory is driven by ``n_realizations`` independent runs of
-    ``process`` (pooled: one run's statistics swing by 20-30 %), and each
-    memory dimension gets the scale ``headroom * std``, floored at
-    ``scale_floor`` times the largest scale of its memory (the highest Legendre
-    dimensions carry little variance; scaling them up amplifies the decoding
-    noise that the recurrence feeds into them).
+    Each memory dimension gets the scale ``|mean| + headroom * std`` of its
+    state, floored at ``scale_floor`` times the largest scale of its memory
+    (the highest Legendre dimensions carry little variance; scaling them up
+    amplifies the decoding noise that the recurrence feeds into them).
+
+    Made from a process (here: the ideal memory driven by ``n_realizations``
+    independent runs of ``process``, pooled, as one run's statistics swing by
+    20-30 %), or from recorded inputs (`measured`), or from the moments a
+    measurement saved (`from_dict`).
 
     Attributes
     ----------
-    std : (size_in, order) ndarray
-        Standard deviation of each memory dimension, in the LMU's units.
+    mean, std : (size_in, order) ndarray
+        Mean and standard deviation of each memory dimension, in the LMU's
+        units.
     scale : (size_in, order) ndarray
         The value of each memory dimension that maps to its ensembles' radius.
+    input_peak : (size_in,) ndarray
+        The largest absolute input seen.
     input_scale : (size_in,) ndarray
-        1.25 times the largest input seen: inputs enter the network divided by it.
+        ``1.25 * input_peak``: inputs enter the network divided by it.
+    source : str
+        What the statistics were measured on.
+
+    Examples
+    --------
+    >>> u = np.sin(np.linspace(0, 20, 5000))[None, :, None]  # one sequence
+    >>> stats = InputStatistics.measured(u, order=4, theta=0.5, dt=0.001)
+    >>> stats.scale.shape, float(stats.input_peak[0].round(2))
+    ((1, 4), 1.0)
     """
 
     def __init__(
@@ -70,7 +87,7 @@ class InputStatistics:
         self.seed = seed
         self.n_realizations = n_realizations
         steps = int(round(self.duration / dt))
-        signals = np.hstack(
+        signals = np.stack(
             [
                 process.run_steps(
                     steps, d=size_in, dt=dt, rng=np.random.RandomState([seed, k])
@@ -78,15 +95,89 @@ class InputStatistics:
                 for k in range(n_realizations)
             ]
         )
-        states = ideal_memory(signals, order, theta, dt)
         # the first window is a transient from the zero initial state
-        states = states[int(round(theta / dt)) :]
-        states = states.reshape(len(states), n_realizations, size_in, order)
-        self.std = np.sqrt(np.mean(states**2, axis=(0, 1)) - states.mean((0, 1)) ** 2)
-        scale = headroom * np.maximum(self.std, 1e-12)
+        states = _pooled_states(signals, order, theta, dt)[:, int(round(theta / dt)) :]
+        self._fit(
+            states.mean((0, 1)),
+            states.std((0, 1)),
+            np.abs(signals).max(axis=(0, 1)),
+            headroom,
+            scale_floor,
+            f"{n_realizations} x {self.duration:g} s of {process}, seed {seed}",
+        )
+
+    @classmethod
+    def measured(cls, signals, order, theta, dt, headroom=3.0, scale_floor=0.1):
+        """The statistics of recorded inputs ``signals``, ``(sequences, steps,
+        size_in)``, each sequence driving the ideal memory from rest (as a
+        trained network's memory sees them)."""
+        signals = np.asarray(signals, dtype=float)
+        if signals.ndim != 3 or not np.all(np.isfinite(signals)):
+            raise ValidationError(
+                "must be finite, shaped (sequences, steps, size_in); got shape "
+                f"{signals.shape}",
+                attr="signals",
+            )
+        states = _pooled_states(signals, order, theta, dt)
+        return cls.from_dict(
+            {
+                "mean": states.mean((0, 1)),
+                "std": states.std((0, 1)),
+                "input_peak": np.abs(signals).max(axis=(0, 1)),
+                "source": f"{len(signals)} recorded sequences of "
+                f"{signals.shape[1] * dt:g} s",
+            },
+            headroom=headroom,
+            scale_floor=scale_floor,
+        )
+
+    @classmethod
+    def from_dict(cls, moments, headroom=3.0, scale_floor=0.1):
+        """Statistics from `to_dict`'s moments, scaled for ``headroom``."""
+        stats = cls.__new__(cls)
+        stats.process, stats.seed, stats.n_realizations = None, None, None
+        mean, std = (np.atleast_2d(np.asarray(moments[k], float)) for k in MOMENTS[:2])
+        stats._fit(
+            mean,
+            std,
+            np.atleast_1d(np.asarray(moments["input_peak"], float)),
+            headroom,
+            scale_floor,
+            moments.get("source", "given moments"),
+        )
+        return stats
+
+    def to_dict(self):
+        """The moments, as lists (JSON-safe): `from_dict` makes them again."""
+        return {
+            "mean": self.mean.tolist(),
+            "std": self.std.tolist(),
+            "input_peak": self.input_peak.tolist(),
+            "source": self.source,
+        }
+
+    def _fit(self, mean, std, input_peak, headroom, scale_floor, source):
+        if mean.shape != std.shape or input_peak.shape != (len(std),):
+            raise ValidationError(
+                f"mean {mean.shape}, std {std.shape} must be (size_in, order) and "
+                f"input_peak {input_peak.shape} (size_in,)",
+                attr="statistics",
+            )
+        self.mean, self.std, self.input_peak = mean, std, input_peak
+        self.source = source
+        scale = np.abs(mean) + headroom * np.maximum(std, 1e-12)
         self.scale = np.maximum(scale, scale_floor * scale.max(axis=1, keepdims=True))
-        peak = np.abs(signals).reshape(steps, n_realizations, size_in).max(axis=(0, 1))
-        self.input_scale = 1.25 * np.maximum(peak, 1e-12)
+        self.input_scale = 1.25 * np.maximum(input_peak, 1e-12)
+
+
+def _pooled_states(signals, order, theta, dt):
+    """The ideal memory's states for ``signals`` ``(runs, steps, size_in)``,
+    each run from rest: ``(runs, steps, size_in, order)``."""
+    runs, steps, size_in = signals.shape
+    # every run as extra input dimensions of one ideal memory
+    pooled = signals.transpose(1, 0, 2).reshape(steps, runs * size_in)
+    states = ideal_memory(pooled, order, theta, dt)
+    return states.reshape(steps, runs, size_in, order).transpose(1, 0, 2, 3)
 
 
 class Scaled:
@@ -136,7 +227,7 @@ class LMUMemory(MappedNetwork):
     process : nengo.Process, optional
         The input the user expects, used to scale each memory dimension to its
         ensemble. Default: `.default_process` (white noise to ``1/theta`` Hz,
-        rms 0.3).
+        rms 0.3).  See also ``statistics``.
     backend : {"nengo", "dl", "loihi"}
         The simulator the mapping is exact for.
     discrete : bool
@@ -148,7 +239,8 @@ class LMUMemory(MappedNetwork):
         Tuning of the memory neurons; default the backend's choice for
         ``neuron_type``.
     headroom : float, optional
-        The radius of each ensemble in standard deviations of its state.
+        The radius of each ensemble: its state's mean (absolute) plus this
+        many standard deviations.
     solver : nengo.solvers.Solver, optional
         Solver of the recurrent connections; default the backend's
         (``LstsqL2`` decoded on nengo, neuron-to-neuron weights on Loihi).
@@ -175,6 +267,13 @@ class LMUMemory(MappedNetwork):
         (0.028 against 0.026 on DESIGN.md's memory with Loihi's neurons), but
         without that host node: `.LMUNetwork` passes False, so that a memory
         whose input comes from the chip keeps its readout on the chip.
+    statistics : InputStatistics or dict, optional
+        The input statistics to scale the memory for, instead of those of
+        ``process``: e.g. `.InputStatistics.measured` on the inputs a trained
+        network gives its memory (white noise can be far from them: a trained
+        encoder's output may have a large rms, a mean, or energy above
+        ``1/theta`` Hz), or its `~.InputStatistics.to_dict` moments.  Their
+        scale follows this memory's ``headroom``.
     label, seed, add_to_container
         As for `nengo.Network`.
     target : str, optional
@@ -244,6 +343,7 @@ class LMUMemory(MappedNetwork):
         lead=None,
         input_synapse="backend",
         read_input=True,
+        statistics=None,
         label=None,
         seed=None,
         add_to_container=None,
@@ -259,6 +359,7 @@ class LMUMemory(MappedNetwork):
         self.neuron_type = self._check_neuron_type(neuron_type)
         self.size_in = size_in
         self.process = process
+        self.given_statistics = self._check_statistics(statistics)
         self.discrete = discrete
         self.read_input = read_input
         self.discretizer = discretizer
@@ -296,6 +397,45 @@ class LMUMemory(MappedNetwork):
                 self._build_neural()
 
     # --- construction -------------------------------------------------------
+
+    def _check_statistics(self, statistics):
+        if statistics is None:
+            return None
+        if self.process is not None:
+            raise ValidationError(
+                "give the expected input either as a process or as statistics, "
+                "not both",
+                attr="statistics",
+                obj=self,
+            )
+        if not isinstance(statistics, (InputStatistics, dict)):
+            raise ValidationError(
+                "must be an InputStatistics or its to_dict() moments, not "
+                f"{type(statistics).__name__}",
+                attr="statistics",
+                obj=self,
+            )
+        if isinstance(statistics, InputStatistics):
+            statistics = statistics.to_dict()
+        missing = set(MOMENTS) - set(statistics)
+        if missing:
+            raise ValidationError(
+                f"the moments lack {sorted(missing)}", attr="statistics", obj=self
+            )
+        shape = np.shape(statistics["std"])
+        if shape != (self.size_in, self.order):
+            raise ValidationError(
+                f"the statistics are of {shape[0] if shape else 0} input(s) of "
+                f"order {shape[-1] if shape else 0}; this memory has "
+                f"size_in={self.size_in}, order={self.order}",
+                attr="statistics",
+                obj=self,
+            )
+        if not all(np.all(np.isfinite(statistics[k])) for k in MOMENTS):
+            raise ValidationError(
+                "the moments must be finite", attr="statistics", obj=self
+            )
+        return statistics
 
     def _check_neuron_type(self, neuron_type):
         if neuron_type is not None and not isinstance(
@@ -386,6 +526,10 @@ class LMUMemory(MappedNetwork):
     def statistics(self):
         """The `InputStatistics` of the expected input (computed on first use:
         the exact memory never needs them)."""
+        if self.given_statistics is not None:
+            return InputStatistics.from_dict(
+                self.given_statistics, headroom=self.headroom
+            )
         return InputStatistics(
             default_process(self.theta) if self.process is None else self.process,
             self.order,
@@ -669,7 +813,9 @@ class LMUMemory(MappedNetwork):
             "mirrored pairs of +-1 encoders",
             f"  headroom {self.headroom:g} std, state read {self.tuning['readout']}, "
             + (
-                f"lag compensated {-self.lead * 1e3:g} ms"
+                "no lead to compensate"
+                if self.lead == 0
+                else f"lag compensated {-self.lead * 1e3:g} ms"
                 if self.lead < 0
                 else f"lead compensated {self.lead * 1e3:g} ms"
             )
@@ -682,11 +828,10 @@ class LMUMemory(MappedNetwork):
             *self.backend.weight_notes(self),
             f"  tuning chosen by the backend for {type(self.neuron_type).__name__}: "
             f"{self.tuning['reason']}",
-            f"  input statistics: {stats.n_realizations} x {stats.duration:g} s of "
-            f"{stats.process}, seed {stats.seed}",
+            f"  input statistics: {stats.source}",
             "  state std (LMU units): "
             + np.array2string(stats.std, precision=4, separator=", "),
-            f"  scale (radius, LMU units; {self.headroom:g} std, floored): "
+            f"  scale (radius, LMU units; |mean| + {self.headroom:g} std, floored): "
             + np.array2string(self.scale, precision=4, separator=", "),
             "  input scale (inputs enter divided by it): "
             + np.array2string(stats.input_scale, precision=4, separator=", "),

@@ -58,7 +58,13 @@ from nengo.params import (
 
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
-from nengo_lmu.memory import LMUMemory, Scaled, default_process, deprecated_target
+from nengo_lmu.memory import (
+    InputStatistics,
+    LMUMemory,
+    Scaled,
+    default_process,
+    deprecated_target,
+)
 from nengo_lmu.system import discretize, lmu_matrices
 
 #: The parameters, in the order `LMUNetwork.get_parameters` lists them.
@@ -783,9 +789,15 @@ class LMUNetwork(NeuronLayer):
         Neurons per memory dimension for a neural memory.
     memory_input_rms : float
         The rms of the memory's input ``u`` that a neural memory is tuned for
-        (its ensembles' radii and, on Loihi, the scale at which the host
-        sends ``u``): about the trained network's (see
-        `.LMUStack.memory_input_rms`).
+        (white noise to ``1/theta`` Hz; its ensembles' radii and, on Loihi,
+        the scale at which ``u`` reaches the neurons), where
+        ``memory_statistics`` is not given.
+    memory_statistics : InputStatistics or dict, optional
+        What a neural memory is tuned for instead: the statistics of the
+        inputs the trained network gives it (`.LMUStack.memory_statistics`
+        measures them; a trained encoder's output can be far from white
+        noise of rms 0.3, and a memory scaled for the wrong range saturates
+        where rates are bounded, as on Loihi).
     memory_synapse : float
         Recurrent synapse of the memory (principle 3 maps it exactly).
     synapse : float
@@ -872,6 +884,7 @@ class LMUNetwork(NeuronLayer):
     memory_n_neurons = IntParam("memory_n_neurons", low=1)
     memory_synapse = FiniteNumberParam("memory_synapse", low=0)
     memory_input_rms = FiniteNumberParam("memory_input_rms", low=0, low_open=True)
+    memory_statistics = Parameter("memory_statistics", optional=True)
     synapse = FiniteNumberParam("synapse", low=0)
     input_from_neurons = BoolParam("input_from_neurons")
 
@@ -904,6 +917,7 @@ class LMUNetwork(NeuronLayer):
         memory_n_neurons=100,
         memory_synapse=0.0,
         memory_input_rms=0.3,
+        memory_statistics=None,
         synapse=0.0,
         input_from_neurons=False,
         dt=0.001,
@@ -953,6 +967,7 @@ class LMUNetwork(NeuronLayer):
         self.memory_n_neurons = memory_n_neurons
         self.memory_synapse = memory_synapse
         self.memory_input_rms = memory_input_rms
+        self.memory_statistics = memory_statistics
         self.synapse = synapse
         self.input_from_neurons = input_from_neurons
         self._check_options()
@@ -1132,7 +1147,9 @@ class LMUNetwork(NeuronLayer):
         if self.trainable_theta and self.backend is _trainer():
             return ZohThetaMemory(**common, dt=self.dt, label="memory")
         exact = self.memory_neuron_type is None
-        if not exact:
+        if self.memory_statistics is not None:
+            common["statistics"] = self.memory_statistics
+        elif not exact:
             common["process"] = default_process(self.theta, self.memory_input_rms)
         return LMUMemory(
             n_neurons=self.memory_n_neurons,
@@ -1230,6 +1247,7 @@ class LMUNetwork(NeuronLayer):
             "memory_n_neurons": self.memory_n_neurons,
             "memory_synapse": self.memory_synapse,
             "memory_input_rms": self.memory_input_rms,
+            "memory_statistics": _moments(self.memory_statistics),
             "synapse": self.synapse,
             "input_from_neurons": self.input_from_neurons,
             "dt": self.dt,
@@ -1282,6 +1300,18 @@ class LMUNetwork(NeuronLayer):
             stacklevel=2,
         )
         return self.backend.name
+
+
+def _moments(statistics):
+    """A memory's statistics as JSON-safe moments (None stays None)."""
+    if statistics is None:
+        return None
+    if isinstance(statistics, InputStatistics):
+        return statistics.to_dict()
+    return {
+        key: value if key == "source" else np.asarray(value).tolist()
+        for key, value in statistics.items()
+    }
 
 
 def _trainer():

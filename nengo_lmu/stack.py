@@ -49,6 +49,7 @@ from nengo.params import IntParam, Parameter
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.data import hold
+from nengo_lmu.memory import InputStatistics
 from nengo_lmu.network import DenseLayer, LMUNetwork
 from nengo_lmu.version import version
 
@@ -86,6 +87,7 @@ LAYER_OPTIONS = (
     "memory_n_neurons",
     "memory_synapse",
     "memory_input_rms",
+    "memory_statistics",
 )
 #: The keys each kind of layer must give, and those it may give.
 REQUIRED_KEYS = {
@@ -371,6 +373,8 @@ class LMUStack(MappedNetwork):
             for key in NEURON_KEYS:
                 if isinstance(layer.get(key), nengo.neurons.NeuronType):
                     layer[key] = neurons.to_config(layer[key])
+            if isinstance(layer.get("memory_statistics"), InputStatistics):
+                layer["memory_statistics"] = layer["memory_statistics"].to_dict()
             if layer.get("trainable_theta", False):
                 elements = self.steps_per_element * self.dt
                 layer["theta"] = float(net.current_theta() / elements)
@@ -606,6 +610,73 @@ class LMUStack(MappedNetwork):
         if sequence is not None:
             stack.feed.sequences = np.asarray(sequence)[None]
         return stack
+
+    def memory_statistics(self, x):
+        """What each LMU layer's memory receives on inputs ``x`` ``(sequences,
+        seq_len, input_d)``: the statistics to tune a neural memory for (the
+        layer option ``memory_statistics``), measured with the exact memories
+        and rate neurons on nengo, each sequence from rest.
+
+        Returns
+        -------
+        list
+            Per layer, its memory's `.InputStatistics` (None for a dense
+            layer).
+
+        Examples
+        --------
+        >>> stack = LMUStack(input_d=1, seq_len=8, layers=[dict(
+        ...     memory_d=1, order=3, theta=8, hidden_units=4, output_d=2)], seed=0)
+        >>> stats = stack.memory_statistics(np.ones((2, 8, 1)))
+        >>> stats[0].std.shape, float(stats[0].input_peak[0].round(3))
+        ((1, 3), 1.0)
+        """
+        from nengo_lmu import backends
+
+        x = self.check_inputs(x)
+        config = self.get_config()
+        config["layers"] = [
+            dict(layer, memory_neuron_type=None)
+            if layer_kind(layer) == "lmu"
+            else layer
+            for layer in config["layers"]
+        ]
+        stack = type(self).from_config(
+            config, self.get_parameters(), backend="nengo", spiking=False,
+            add_to_container=False,
+        )
+        memories = [getattr(layer, "memory", None) for layer in stack.layers]
+        with stack:
+            probes = [
+                nengo.Probe(m.input, synapse=None) for m in memories if m is not None
+            ]
+        held = hold(x, self.steps_per_element)
+        records = iter(backends.host().record_sequences(stack, held, probes))
+        return [
+            InputStatistics.measured(next(records), m.order, m.theta, self.dt)
+            if m is not None
+            else None
+            for m in memories
+        ]
+
+    def calibrated(self, x, add_to_container=None):
+        """A stack with this one's config and parameters whose neural memories
+        are scaled for what they receive on inputs ``x`` (`memory_statistics`;
+        the layer option ``memory_statistics``).
+
+        Call it after training and before deploying spiking: training moves
+        the weights into each memory, and with them its input's range, which a
+        rate memory follows at any scale but a spiking one (whose rates are
+        bounded, as on Loihi) must be scaled for.  The rate network computes
+        the same before and after.
+        """
+        config = self.get_config()
+        for layer, stats in zip(config["layers"], self.memory_statistics(x)):
+            if stats is not None and layer.get("memory_neuron_type") is not None:
+                layer["memory_statistics"] = stats.to_dict()
+        return type(self).from_config(
+            config, self.get_parameters(), add_to_container=add_to_container
+        )
 
     def runs_on(self, backend):
         """Whether every network in the stack runs as mapped on ``backend``."""

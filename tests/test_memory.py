@@ -365,3 +365,84 @@ def test_points_in_two_processes_equal_a_serial_run():
     parallel = [r["window_nrmse"] for r in run_points(measure, points[::-1], jobs=2)]
     assert len(set(serial)) == len(points)  # the points differ
     assert serial == parallel[::-1]
+
+
+def loud_input(seed):
+    """An input far from the default's white noise of rms 0.3: a 2 Hz-wide
+    signal of rms 2 on an offset of 1.5."""
+    return nengo.processes.PresentInput(
+        1.5 + nengo.processes.WhiteSignal(10, high=2, rms=2.0).run(
+            10, dt=0.001, rng=np.random.RandomState(seed)
+        ),
+        presentation_time=0.001,
+    )
+
+
+@pytest.mark.parametrize("measured", [False, True])
+def test_measured_statistics_keep_a_loud_memory_in_range(measured, allclose):
+    """Scaled for its recorded input, the memory's state stays near its
+    ensembles' radius (scaled for the default, it runs far past it: where
+    rates are bounded, as on Loihi, it saturates) and holds its window."""
+    stats = None
+    if measured:
+        recorded = loud_input(1).run(10, dt=0.001)
+        stats = nengo_lmu.InputStatistics.measured(recorded[None], 4, 0.5, 0.001)
+    with nengo.Network(seed=0) as model:
+        stim = nengo.Node(loud_input(0))
+        memory = nengo_lmu.LMUMemory(4, 0.5, n_neurons=100, statistics=stats)
+        nengo.Connection(stim, memory.input, synapse=None)
+        window = memory.add_window_output([0.5, 1.0])
+        probe_u = nengo.Probe(stim, synapse=None)
+        probe_state = nengo.Probe(memory.state, synapse=0.02)
+        probe_window = nengo.Probe(window, synapse=None)
+    with nengo.Simulator(model, progress_bar=False) as sim:
+        sim.run(10.0)
+    reach = np.abs(sim.data[probe_state][1000:] / memory.scale.ravel()).max()
+    if not measured:
+        assert reach > 4
+        return
+    assert reach < 1.5
+    u = sim.data[probe_u]
+    errors = window_errors(u, sim.data[probe_window], 0.5, sim.dt, [0.5, 1.0])
+    # within 0.02 of the ideal order-4 memory's own error on this input
+    ideal = nengo_lmu.system.ideal_memory(u, 4, 0.5, sim.dt)[:, 0]
+    ideal_window = np.stack(
+        [ideal @ nengo_lmu.legendre_readout(4, r).T for r in (0.5, 1.0)], axis=1
+    )
+    ideal_window = ideal_window.reshape(len(u), -1)
+    ideal_errors = window_errors(u, ideal_window, 0.5, sim.dt, [0.5, 1.0])
+    assert np.all(errors < ideal_errors + 0.02)
+
+
+def test_statistics_round_trip_and_follow_the_headroom(allclose):
+    recorded = loud_input(0).run(5, dt=0.001)[None]
+    stats = nengo_lmu.InputStatistics.measured(recorded, 4, 0.5, 0.001)
+    again = nengo_lmu.InputStatistics.from_dict(stats.to_dict())
+    assert allclose(again.scale, stats.scale)
+    assert allclose(stats.input_peak, np.abs(recorded).max())
+    # the steady state of a constant input c is (c, 0, 0, ...): the offset
+    assert stats.mean[0, 0] == pytest.approx(1.5, rel=0.2)
+    wide = nengo_lmu.LMUMemory(4, 0.5, statistics=stats.to_dict(), headroom=4)
+    assert allclose(wide.scale[0, 0], abs(stats.mean[0, 0]) + 4 * stats.std[0, 0])
+
+
+@pytest.mark.parametrize(
+    "statistics, message",
+    [
+        ({"mean": [[0] * 4], "std": [[1] * 4], "input_peak": [1]}, "order=6"),
+        ({"mean": [[0] * 6], "std": [[1] * 6]}, "lack"),
+        ({"mean": [[0] * 6], "std": [[np.nan] * 6], "input_peak": [1]}, "finite"),
+        ("loud", "InputStatistics"),
+    ],
+)
+def test_bad_statistics_are_refused(statistics, message):
+    with pytest.raises(ValidationError, match=message):
+        nengo_lmu.LMUMemory(6, 1.0, statistics=statistics)
+
+
+def test_statistics_and_process_are_exclusive():
+    stats = {"mean": [[0] * 6], "std": [[1] * 6], "input_peak": [1]}
+    with pytest.raises(ValidationError, match="not both"):
+        nengo_lmu.LMUMemory(
+            6, 1.0, statistics=stats, process=nengo.processes.WhiteNoise()
+        )

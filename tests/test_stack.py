@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from nengo.exceptions import ValidationError
 
-from nengo_lmu import LMUStack, training
+from nengo_lmu import LMUStack, backends, training
+from nengo_lmu.data import hold
+from nengo_lmu.memory import InputStatistics
 from nengo_lmu.stack import read_file
 
 from .conftest import requires_dl, requires_loihi
@@ -310,3 +312,55 @@ def test_deprecated_training_functions(tmp_path):
     with pytest.warns(DeprecationWarning, match="LMUStack.load"):
         assert training.load_model(path).seq_len == 6
     assert os.path.exists(path)
+
+
+def test_memory_statistics_are_those_of_what_the_memory_receives(rng, allclose):
+    """With one input and one memory dimension the encoder starts as 1, so the
+    memory receives the held input itself: the statistics equal those of the
+    ideal memory on it, computed without a simulator."""
+    stack = LMUStack(**tiny_config(steps_per_element=3))
+    x = rng.uniform(-2, 2, size=(5, 6, 1))
+    [stats] = stack.memory_statistics(x)
+    expected = InputStatistics.measured(
+        hold(x, 3), order=3, theta=stack.layers[0].memory.theta, dt=stack.dt
+    )
+    assert allclose(stats.input_peak, np.abs(x).max())
+    assert allclose(stats.mean, expected.mean, atol=1e-6)
+    assert allclose(stats.std, expected.std, atol=1e-6)
+
+
+def test_calibrated_stack_scales_its_neural_memory_and_keeps_its_rates(
+    rng, allclose, tmp_path
+):
+    """A memory input 20 times what the default expects: calibrated, the
+    neural memory's scale follows (20x), the rate outputs stay within a few
+    percent, and the statistics survive a save and load."""
+    config = tiny_config(seq_len=8)
+    config["layers"][0].update(memory_neuron_type="relu", memory_n_neurons=60)
+    stack = LMUStack(**config)
+    x = 6.0 * rng.uniform(-1, 1, size=(10, 8, 1))
+    calibrated = stack.calibrated(x)
+    before = stack.layers[0].memory.scale
+    after = calibrated.layers[0].memory.scale
+    assert np.all(after > 5 * before)
+    memory = calibrated.layers[0].memory
+    assert allclose(memory.scale, memory.statistics.scale)
+    assert "recorded sequences" in memory.summary()
+    # the rate memory follows its input at any scale: the outputs agree
+    rates = stack.predict(x, backend="nengo")
+    assert np.abs(calibrated.predict(x, backend="nengo") - rates).max() < 0.05 * (
+        np.abs(rates).max()
+    )
+    path = str(tmp_path / "calibrated.npz")
+    calibrated.save(path)
+    assert allclose(LMUStack.load(path).layers[0].memory.scale, after)
+    # spiking, the memory scaled for the default input overdrives its neurons
+    sequence = hold(x[:1], 10)[0]
+    spikes = [
+        backends.get("nengo").resources(
+            net.replica(spiking=True, steps_per_element=10, add_to_container=False),
+            sequence,
+        )["spikes_per_inference"]
+        for net in (stack, calibrated)
+    ]
+    assert spikes[1] < 0.5 * spikes[0]

@@ -246,10 +246,10 @@ class Backend:
 
     def resources(self, stack, sequence):
         """What ``stack`` uses: its memories' neurons and all its neurons,
-        and its steps per element.  The chip's figures (``synapses``,
-        ``loihi_cores``, the values crossing host and chip each step, and the
-        spikes of one inference on ``sequence``, held) are the Loihi backend's;
-        None here.
+        its steps per element, and the spikes of one inference on
+        ``sequence`` (held; `spikes`).  The chip's figures (``synapses``,
+        ``loihi_cores``, the values crossing host and chip each step) are the
+        Loihi backend's; None here.
 
         Examples
         --------
@@ -268,19 +268,42 @@ class Backend:
         )
         figures["neurons"] = int(sum(ens.n_neurons for ens in stack.all_ensembles))
         figures["steps_per_element"] = stack.steps_per_element
+        figures["spikes_per_inference"] = self.spikes(stack, sequence)
         return figures
+
+    def spikes(self, stack, sequence):
+        """The spikes all of a spiking ``stack``'s neurons fire in one
+        inference on ``sequence`` (held, ``(steps, input_d)``); None for a rate
+        stack or without a sequence."""
+        if sequence is None or not stack.spiking:
+            return None
+        replica = stack.replica(add_to_container=False)
+        with replica:
+            probes = [
+                nengo.Probe(ens.neurons, synapse=None)
+                for ens in replica.all_ensembles
+                if ens.neuron_type.spiking
+            ]
+        records = self.record_sequences(replica, np.asarray(sequence)[None], probes)
+        return int(round(sum(record.sum() for record in records) * stack.dt))
 
     # --- running sequences ----------------------------------------------------
 
     def run_sequences(self, stack, inputs, batch_size=100, progress=None):
         """Outputs of ``stack`` on held inputs ``(n, steps, d)``, each sequence
+        from the network's initial state (`record_sequences` of its probe)."""
+        return self.record_sequences(stack, inputs, [stack.probe], progress)[0]
+
+    def record_sequences(self, stack, inputs, probes, progress=None):
+        """What ``probes`` (inside ``stack``) record on held inputs ``(n,
+        steps, d)``: one ``(n, steps, size)`` array per probe, each sequence
         from the network's initial state.
 
         nengo resets the simulator between sequences (with the same seed, so
         that every sequence starts from the same state).
         """
         n_steps = inputs.shape[1]
-        outputs = []
+        records = [[] for _ in probes]
         with stack.feeding(inputs), self.running():
             with self.simulator(stack, dt=stack.dt, progress_bar=False) as sim:
                 for i in range(len(inputs)):
@@ -288,7 +311,8 @@ class Backend:
                         sim.reset(seed=sim.seed)
                     stack.feed.select(i)
                     sim.run_steps(n_steps)
-                    outputs.append(self.probe_data(sim, stack.probe)[-n_steps:].copy())
+                    for probe, record in zip(probes, records):
+                        record.append(self.probe_data(sim, probe)[-n_steps:].copy())
                     if progress is not None and (i + 1) % PROGRESS_EVERY == 0:
                         progress(i + 1, len(inputs))
-        return np.stack(outputs)
+        return [np.stack(record) for record in records]

@@ -65,6 +65,10 @@ class DLBackend(Backend):
             network.config[obj].trainable = False
         return nengo_dl
 
+    def spikes(self, stack, sequence):
+        """None: NengoDL's count would be nengo's (`.Backend.spikes`)."""
+        return None
+
     def run_sequences(self, stack, inputs, batch_size=100, progress=None):
         """All sequences in minibatches of ``batch_size`` (the last one padded
         with zeros); NengoDL starts every minibatch from rest."""

@@ -323,6 +323,11 @@ class LoihiBackend(Backend):
 
     # --- resources --------------------------------------------------------------
 
+    def spikes(self, stack, sequence):
+        """None here: `resources` counts the emulator's spikes in the same run
+        as the chip's other figures."""
+        return None
+
     def resources(self, stack, sequence):
         """As `.Backend.resources`, with the chip's figures from nengo-loihi's
         own build of one copy of ``stack``, run on ``sequence`` (held):
