@@ -112,10 +112,10 @@ class InputStatistics:
         size_in)``, each sequence driving the ideal memory from rest (as a
         trained network's memory sees them)."""
         signals = np.asarray(signals, dtype=float)
-        if signals.ndim != 3 or not np.all(np.isfinite(signals)):
+        if signals.ndim != 3 or 0 in signals.shape or not np.all(np.isfinite(signals)):
             raise ValidationError(
-                "must be finite, shaped (sequences, steps, size_in); got shape "
-                f"{signals.shape}",
+                "must be finite, shaped (sequences, steps, size_in), none of "
+                f"them 0; got shape {signals.shape}",
                 attr="signals",
             )
         states = _pooled_states(signals, order, theta, dt)

@@ -446,3 +446,12 @@ def test_statistics_and_process_are_exclusive():
         nengo_lmu.LMUMemory(
             6, 1.0, statistics=stats, process=nengo.processes.WhiteNoise()
         )
+
+
+@pytest.mark.parametrize(
+    "signals",
+    [np.zeros((0, 10, 1)), np.zeros((10, 1)), np.full((1, 10, 1), np.nan)],
+)
+def test_bad_recorded_inputs_are_refused(signals):
+    with pytest.raises(ValidationError, match="signals"):
+        nengo_lmu.InputStatistics.measured(signals, 4, 0.5, 0.001)
