@@ -39,7 +39,8 @@ class InputStatistics:
     """What an LMU memory learned about its expected input.
 
     Each memory dimension gets the scale ``|mean| + headroom * std`` of its
-    state, floored at ``scale_floor`` times the largest scale of its memory
+    state (the mean where it stands out from the runs' spread, else 0),
+    floored at ``scale_floor`` times the largest scale of its memory
     (the highest Legendre dimensions carry little variance; scaling them up
     amplifies the decoding noise that the recurrence feeds into them).
 
@@ -51,8 +52,8 @@ class InputStatistics:
     Attributes
     ----------
     mean, std : (size_in, order) ndarray
-        Mean and standard deviation of each memory dimension, in the LMU's
-        units.
+        Mean (0 where it does not stand out from noise) and standard deviation
+        of each memory dimension, in the LMU's units.
     scale : (size_in, order) ndarray
         The value of each memory dimension that maps to its ensembles' radius.
     input_peak : (size_in,) ndarray
@@ -61,6 +62,8 @@ class InputStatistics:
         ``1.25 * input_peak``: inputs enter the network divided by it.
     source : str
         What the statistics were measured on.
+    process, seed, n_realizations, duration
+        Those of the process measured (None for recorded inputs).
 
     Examples
     --------
@@ -98,7 +101,7 @@ class InputStatistics:
         # the first window is a transient from the zero initial state
         states = _pooled_states(signals, order, theta, dt)[:, int(round(theta / dt)) :]
         self._fit(
-            states.mean((0, 1)),
+            _significant_mean(states),
             states.std((0, 1)),
             np.abs(signals).max(axis=(0, 1)),
             headroom,
@@ -107,10 +110,11 @@ class InputStatistics:
         )
 
     @classmethod
-    def measured(cls, signals, order, theta, dt, headroom=3.0, scale_floor=0.1):
+    def measured(cls, signals, order, theta, dt, headroom=3.0):
         """The statistics of recorded inputs ``signals``, ``(sequences, steps,
         size_in)``, each sequence driving the ideal memory from rest (as a
-        trained network's memory sees them)."""
+        trained network's memory sees them).  A memory given them scales them
+        for its own ``headroom``."""
         signals = np.asarray(signals, dtype=float)
         if signals.ndim != 3 or 0 in signals.shape or not np.all(np.isfinite(signals)):
             raise ValidationError(
@@ -121,21 +125,20 @@ class InputStatistics:
         states = _pooled_states(signals, order, theta, dt)
         return cls.from_dict(
             {
-                "mean": states.mean((0, 1)),
+                "mean": _significant_mean(states),
                 "std": states.std((0, 1)),
                 "input_peak": np.abs(signals).max(axis=(0, 1)),
                 "source": f"{len(signals)} recorded sequences of "
                 f"{signals.shape[1] * dt:g} s",
             },
             headroom=headroom,
-            scale_floor=scale_floor,
         )
 
     @classmethod
     def from_dict(cls, moments, headroom=3.0, scale_floor=0.1):
         """Statistics from `to_dict`'s moments, scaled for ``headroom``."""
         stats = cls.__new__(cls)
-        stats.process, stats.seed, stats.n_realizations = None, None, None
+        stats.process = stats.seed = stats.n_realizations = stats.duration = None
         mean, std = (np.atleast_2d(np.asarray(moments[k], float)) for k in MOMENTS[:2])
         stats._fit(
             mean,
@@ -168,6 +171,65 @@ class InputStatistics:
         scale = np.abs(mean) + headroom * np.maximum(std, 1e-12)
         self.scale = np.maximum(scale, scale_floor * scale.max(axis=1, keepdims=True))
         self.input_scale = 1.25 * np.maximum(input_peak, 1e-12)
+
+
+def check_moments(statistics, size_in, order, attr="statistics", obj=None):
+    """``statistics`` (an `InputStatistics` or its `~InputStatistics.to_dict`
+    moments) as moments of arrays, checked for a memory of ``size_in`` inputs
+    of ``order`` dimensions each; a ValidationError naming ``attr`` if not."""
+
+    def refuse(message):
+        raise ValidationError(message, attr=attr, obj=obj)
+
+    if isinstance(statistics, InputStatistics):
+        statistics = statistics.to_dict()
+    if not isinstance(statistics, dict):
+        refuse(
+            "must be an InputStatistics or its to_dict() moments, not "
+            f"{type(statistics).__name__}"
+        )
+    missing = set(MOMENTS) - set(statistics)
+    if missing:
+        refuse(f"the moments lack {sorted(missing)}")
+    try:
+        values = {key: np.asarray(statistics[key], dtype=float) for key in MOMENTS}
+    except (TypeError, ValueError):
+        refuse(f"the moments {MOMENTS} must be arrays of numbers")
+    state = (size_in, order)
+    shapes = {"mean": state, "std": state, "input_peak": (size_in,)}
+    for key, shape in shapes.items():
+        if values[key].shape != shape:
+            refuse(
+                f"{key} has shape {values[key].shape}; a memory of size_in={size_in}, "
+                f"order={order} needs {shape}"
+            )
+        if not np.all(np.isfinite(values[key])):
+            refuse(f"the moments must be finite ({key} is not)")
+    return dict(statistics, **values)
+
+
+def as_moments(statistics):
+    """Statistics (an `InputStatistics` or its moments) as JSON-safe moments;
+    None stays None."""
+    if statistics is None:
+        return None
+    if isinstance(statistics, InputStatistics):
+        return statistics.to_dict()
+    return {
+        key: value if key == "source" else np.asarray(value).tolist()
+        for key, value in statistics.items()
+    }
+
+
+def _significant_mean(states):
+    """The mean of ``states`` ``(runs, steps, size_in, order)`` where it
+    stands out from the spread of the runs' own means (by 3 standard errors;
+    a single run's is kept), else 0: a zero-mean input's states average to
+    noise, which would only shift the scale at random."""
+    run_means = states.mean(axis=1)
+    mean = run_means.mean(axis=0)
+    error = run_means.std(axis=0) / np.sqrt(len(run_means))
+    return np.where(np.abs(mean) > 3 * error, mean, 0.0)
 
 
 def _pooled_states(signals, order, theta, dt):
@@ -408,34 +470,7 @@ class LMUMemory(MappedNetwork):
                 attr="statistics",
                 obj=self,
             )
-        if not isinstance(statistics, (InputStatistics, dict)):
-            raise ValidationError(
-                "must be an InputStatistics or its to_dict() moments, not "
-                f"{type(statistics).__name__}",
-                attr="statistics",
-                obj=self,
-            )
-        if isinstance(statistics, InputStatistics):
-            statistics = statistics.to_dict()
-        missing = set(MOMENTS) - set(statistics)
-        if missing:
-            raise ValidationError(
-                f"the moments lack {sorted(missing)}", attr="statistics", obj=self
-            )
-        shape = np.shape(statistics["std"])
-        if shape != (self.size_in, self.order):
-            raise ValidationError(
-                f"the statistics are of {shape[0] if shape else 0} input(s) of "
-                f"order {shape[-1] if shape else 0}; this memory has "
-                f"size_in={self.size_in}, order={self.order}",
-                attr="statistics",
-                obj=self,
-            )
-        if not all(np.all(np.isfinite(statistics[k])) for k in MOMENTS):
-            raise ValidationError(
-                "the moments must be finite", attr="statistics", obj=self
-            )
-        return statistics
+        return check_moments(statistics, self.size_in, self.order, obj=self)
 
     def _check_neuron_type(self, neuron_type):
         if neuron_type is not None and not isinstance(
@@ -697,12 +732,18 @@ class LMUMemory(MappedNetwork):
 
     def weight_connections(self):
         """The recurrent neuron-to-neuron connections, each with the values
-        its pre ensemble represents: the state in ensemble units, normal with
-        standard deviation ``1 / headroom`` (the radius is ``headroom`` standard
-        deviations), clipped to the radius."""
+        its pre ensemble represents: the state in ensemble units, normal
+        around its mean (``mean / scale``) with standard deviation ``1 /
+        headroom`` (the radius is ``|mean| + headroom`` standard deviations),
+        clipped to the radius."""
         rng = np.random.RandomState(0 if self.seed is None else self.seed)
-        points = np.clip(rng.randn(WEIGHT_POINTS, 1) / self.headroom, -1, 1)
-        return [(conn, points) for conn in self.pair_connections]
+        spread = rng.randn(WEIGHT_POINTS, 1) / self.headroom
+        offsets = (self.statistics.mean / self.scale).ravel()
+        index = {ens: k for k, ens in enumerate(self.ensembles)}
+        return [
+            (conn, np.clip(offsets[index[conn.pre_obj]] + spread, -1, 1))
+            for conn in self.pair_connections
+        ]
 
     def _connect_pairs(self, ensembles, scaled_input, solver):
         for i in range(self.size_in):
@@ -811,7 +852,8 @@ class LMUMemory(MappedNetwork):
             f"  neurons: {self.n_neurons} x {self.neuron_type} per dimension, "
             f"max rates {self.max_rates}, intercepts {self.intercepts}, "
             "mirrored pairs of +-1 encoders",
-            f"  headroom {self.headroom:g} std, state read {self.tuning['readout']}, "
+            f"  headroom |mean| + {self.headroom:g} std, "
+            f"state read {self.tuning['readout']}, "
             + (
                 "no lead to compensate"
                 if self.lead == 0

@@ -59,9 +59,10 @@ from nengo.params import (
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
 from nengo_lmu.memory import (
-    InputStatistics,
     LMUMemory,
     Scaled,
+    as_moments,
+    check_moments,
     default_process,
     deprecated_target,
 )
@@ -967,7 +968,13 @@ class LMUNetwork(NeuronLayer):
         self.memory_n_neurons = memory_n_neurons
         self.memory_synapse = memory_synapse
         self.memory_input_rms = memory_input_rms
-        self.memory_statistics = memory_statistics
+        self.memory_statistics = (
+            None
+            if memory_statistics is None
+            else check_moments(
+                memory_statistics, memory_d, order, attr="memory_statistics", obj=self
+            )
+        )
         self.synapse = synapse
         self.input_from_neurons = input_from_neurons
         self._check_options()
@@ -1247,7 +1254,7 @@ class LMUNetwork(NeuronLayer):
             "memory_n_neurons": self.memory_n_neurons,
             "memory_synapse": self.memory_synapse,
             "memory_input_rms": self.memory_input_rms,
-            "memory_statistics": _moments(self.memory_statistics),
+            "memory_statistics": as_moments(self.memory_statistics),
             "synapse": self.synapse,
             "input_from_neurons": self.input_from_neurons,
             "dt": self.dt,
@@ -1300,18 +1307,6 @@ class LMUNetwork(NeuronLayer):
             stacklevel=2,
         )
         return self.backend.name
-
-
-def _moments(statistics):
-    """A memory's statistics as JSON-safe moments (None stays None)."""
-    if statistics is None:
-        return None
-    if isinstance(statistics, InputStatistics):
-        return statistics.to_dict()
-    return {
-        key: value if key == "source" else np.asarray(value).tolist()
-        for key, value in statistics.items()
-    }
 
 
 def _trainer():

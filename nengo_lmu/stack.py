@@ -49,7 +49,7 @@ from nengo.params import IntParam, Parameter
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.data import hold
-from nengo_lmu.memory import InputStatistics
+from nengo_lmu.memory import InputStatistics, as_moments
 from nengo_lmu.network import DenseLayer, LMUNetwork
 from nengo_lmu.version import version
 
@@ -373,8 +373,8 @@ class LMUStack(MappedNetwork):
             for key in NEURON_KEYS:
                 if isinstance(layer.get(key), nengo.neurons.NeuronType):
                     layer[key] = neurons.to_config(layer[key])
-            if isinstance(layer.get("memory_statistics"), InputStatistics):
-                layer["memory_statistics"] = layer["memory_statistics"].to_dict()
+            if layer.get("memory_statistics") is not None:
+                layer["memory_statistics"] = as_moments(layer["memory_statistics"])
             if layer.get("trainable_theta", False):
                 elements = self.steps_per_element * self.dt
                 layer["theta"] = float(net.current_theta() / elements)
@@ -634,6 +634,8 @@ class LMUStack(MappedNetwork):
         from nengo_lmu import backends
 
         x = self.check_inputs(x)
+        if len(x) == 0:
+            raise ValidationError("needs at least one sequence", attr="x", obj=self)
         config = self.get_config()
         config["layers"] = [
             dict(layer, memory_neuron_type=None)

@@ -414,6 +414,15 @@ def test_measured_statistics_keep_a_loud_memory_in_range(measured, allclose):
     assert np.all(errors < ideal_errors + 0.02)
 
 
+def test_white_noise_states_count_no_mean(allclose):
+    """A zero-mean input's states average to noise: the scale is the
+    headroom times the std (floored), not shifted by that noise."""
+    stats = nengo_lmu.LMUMemory(6, 1.0, seed=0).statistics
+    assert np.all(stats.mean == 0)
+    unfloored = stats.scale > stats.scale.max() * 0.1
+    assert allclose(stats.scale[unfloored], 3 * stats.std[unfloored])
+
+
 def test_statistics_round_trip_and_follow_the_headroom(allclose):
     recorded = loud_input(0).run(5, dt=0.001)[None]
     stats = nengo_lmu.InputStatistics.measured(recorded, 4, 0.5, 0.001)

@@ -10,7 +10,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import LMUStack, backends, training
 from nengo_lmu.data import hold
-from nengo_lmu.memory import InputStatistics
+from nengo_lmu.system import ideal_memory
 from nengo_lmu.stack import read_file
 
 from .conftest import requires_dl, requires_loihi
@@ -315,18 +315,32 @@ def test_deprecated_training_functions(tmp_path):
 
 
 def test_memory_statistics_are_those_of_what_the_memory_receives(rng, allclose):
-    """With one input and one memory dimension the encoder starts as 1, so the
-    memory receives the held input itself: the statistics equal those of the
-    ideal memory on it, computed without a simulator."""
-    stack = LMUStack(**tiny_config(steps_per_element=3))
-    x = rng.uniform(-2, 2, size=(5, 6, 1))
+    """With as many memory dimensions as inputs the encoder starts as the
+    identity, so each memory receives its held input itself: the statistics
+    equal those of the ideal memory run on each sequence from rest, computed
+    here without a simulator, one sequence and one dimension at a time."""
+    config = tiny_config(steps_per_element=3)
+    config["input_d"] = config["layers"][0]["memory_d"] = 2
+    stack = LMUStack(**config)
+    x = rng.uniform(-2, 2, size=(5, 6, 2)) + [0.0, 1.0]
     [stats] = stack.memory_statistics(x)
-    expected = InputStatistics.measured(
-        hold(x, 3), order=3, theta=stack.layers[0].memory.theta, dt=stack.dt
-    )
-    assert allclose(stats.input_peak, np.abs(x).max())
-    assert allclose(stats.mean, expected.mean, atol=1e-6)
-    assert allclose(stats.std, expected.std, atol=1e-6)
+    theta = stack.layers[0].memory.theta
+    states = np.array(
+        [
+            [ideal_memory(sequence[:, i], 3, theta, stack.dt)[:, 0] for i in range(2)]
+            for sequence in hold(x, 3)
+        ]
+    )  # (sequences, inputs, steps, order)
+    assert allclose(stats.input_peak, np.abs(x).max(axis=(0, 1)))
+    assert allclose(stats.std, states.std(axis=(0, 2)), atol=1e-6)
+    # the mean where it is 3 standard errors of the sequences' own means
+    sequence_means = states.mean(axis=2)
+    mean = sequence_means.mean(axis=0)
+    significant = np.abs(mean) > 3 * sequence_means.std(axis=0) / np.sqrt(5)
+    assert significant[1, 0] and not significant.all()
+    assert allclose(stats.mean, np.where(significant, mean, 0), atol=1e-6)
+    with pytest.raises(ValidationError, match="at least one sequence"):
+        stack.memory_statistics(x[:0])
 
 
 def test_calibrated_stack_scales_its_neural_memory_and_keeps_its_rates(
@@ -354,6 +368,9 @@ def test_calibrated_stack_scales_its_neural_memory_and_keeps_its_rates(
     path = str(tmp_path / "calibrated.npz")
     calibrated.save(path)
     assert allclose(LMUStack.load(path).layers[0].memory.scale, after)
+    assert LMUStack.from_config(calibrated.get_config()).get_config() == (
+        calibrated.get_config()
+    )
     # spiking, the memory scaled for the default input overdrives its neurons
     sequence = hold(x[:1], 10)[0]
     spikes = [
@@ -364,3 +381,40 @@ def test_calibrated_stack_scales_its_neural_memory_and_keeps_its_rates(
         for net in (stack, calibrated)
     ]
     assert spikes[1] < 0.5 * spikes[0]
+
+
+def test_memory_statistics_in_a_layer_config_are_checked_and_saved(tmp_path):
+    """Moments given as arrays save as JSON; a wrong shape is refused with
+    the option named."""
+    config = tiny_config()
+    moments = {"mean": np.zeros((1, 3)), "std": np.ones((1, 3)), "input_peak": [2.0]}
+    config["layers"][0].update(
+        memory_neuron_type="relu", memory_n_neurons=20, memory_statistics=moments
+    )
+    stack = LMUStack(**config)
+    path = str(tmp_path / "moments.npz")
+    stack.save(path)
+    assert np.allclose(LMUStack.load(path).layers[0].memory.scale, 3.0)
+    config["layers"][0]["memory_statistics"] = dict(moments, std=[[1.0, 1.0], [1.0]])
+    with pytest.raises(ValidationError, match="memory_statistics"):
+        LMUStack(**config)
+
+
+def test_nengo_counts_each_spike_once_whatever_the_amplitude(rng):
+    """Hidden neurons with rate_scale 300 have amplitude 1/300: the count is
+    of spikes, as an independent count of the neurons' spike trains gives."""
+    config = tiny_config()
+    config["layers"][0].update(memory_neuron_type="relu", memory_n_neurons=20)
+    stack = LMUStack(**config, spiking=True, steps_per_element=10, rate_scale=300.0)
+    sequence = hold(rng.uniform(-1, 1, size=(1, 6, 1)), 10)[0]
+    counted = backends.get("nengo").resources(stack, sequence)["spikes_per_inference"]
+    replica = stack.replica(sequence, add_to_container=False)
+    ensembles = [e for e in replica.all_ensembles if e.neuron_type.spiking]
+    with replica:
+        probes = [nengo.Probe(e.neurons, synapse=None) for e in ensembles]
+    with nengo.Simulator(replica, progress_bar=False) as sim:
+        sim.run_steps(len(sequence))
+    # one spike is the smallest value a spike train takes (amplitude / dt)
+    trains = [sim.data[p] for p in probes if np.any(sim.data[p])]
+    expected = sum(np.rint(t.sum() / t[t > 0].min()) for t in trains)
+    assert counted == expected > 0

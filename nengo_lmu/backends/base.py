@@ -278,14 +278,19 @@ class Backend:
         if sequence is None or not stack.spiking:
             return None
         replica = stack.replica(add_to_container=False)
+        ensembles = [e for e in replica.all_ensembles if e.neuron_type.spiking]
         with replica:
-            probes = [
-                nengo.Probe(ens.neurons, synapse=None)
-                for ens in replica.all_ensembles
-                if ens.neuron_type.spiking
-            ]
+            probes = [nengo.Probe(ens.neurons, synapse=None) for ens in ensembles]
         records = self.record_sequences(replica, np.asarray(sequence)[None], probes)
-        return int(round(sum(record.sum() for record in records) * stack.dt))
+        # a probed spike is amplitude / dt
+        return int(
+            round(
+                sum(
+                    record.sum() * stack.dt / getattr(ens.neuron_type, "amplitude", 1)
+                    for ens, record in zip(ensembles, records)
+                )
+            )
+        )
 
     # --- running sequences ----------------------------------------------------
 
