@@ -573,16 +573,12 @@ class PESReadout(nengo.Network):
         return self.ensemble
 
     def _pre_points(self, ens, n_points=500):
-        """Points the pre ensemble represents (Gaussian, with the mean and
-        standard deviation of the memory's statistics, in ensemble units)."""
+        """Points the pre ensemble represents (Gaussian, the memory's statistics)."""
         memory = self.memory
-        stats, scale = memory.statistics, np.asarray(memory.scale)
-        # (size_in * order,), ensemble order
-        mean, std = (
-            np.ravel(moment) / scale.ravel() for moment in (stats.mean, stats.std)
-        )
+        std = np.asarray(memory.statistics.std) / np.asarray(memory.scale)
+        std = std.reshape(-1)  # (size_in * order,), ensemble order
         rng = np.random.RandomState(1)
-        points = mean + rng.standard_normal((n_points, std.size)) * std
+        points = rng.standard_normal((n_points, std.size)) * std
         if ens is self.ensemble:
             return points
         k = list(memory.ensembles).index(ens)

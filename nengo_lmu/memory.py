@@ -733,17 +733,13 @@ class LMUMemory(MappedNetwork):
     def weight_connections(self):
         """The recurrent neuron-to-neuron connections, each with the values
         its pre ensemble represents: the state in ensemble units, normal
-        around its mean (``mean / scale``) with standard deviation ``1 /
-        headroom`` (the radius is ``|mean| + headroom`` standard deviations),
-        clipped to the radius."""
+        around 0 with standard deviation ``1 / headroom`` (the radius is
+        ``|mean| + headroom`` standard deviations), clipped to the radius.
+        Centred on 0 whatever the mean: every sequence starts from rest, and
+        a state with a mean crosses the other half of the radius on its way."""
         rng = np.random.RandomState(0 if self.seed is None else self.seed)
-        spread = rng.randn(WEIGHT_POINTS, 1) / self.headroom
-        offsets = (self.statistics.mean / self.scale).ravel()
-        index = {ens: k for k, ens in enumerate(self.ensembles)}
-        return [
-            (conn, np.clip(offsets[index[conn.pre_obj]] + spread, -1, 1))
-            for conn in self.pair_connections
-        ]
+        points = np.clip(rng.randn(WEIGHT_POINTS, 1) / self.headroom, -1, 1)
+        return [(conn, points) for conn in self.pair_connections]
 
     def _connect_pairs(self, ensembles, scaled_input, solver):
         for i in range(self.size_in):
