@@ -136,14 +136,13 @@ class InputStatistics:
 
     @classmethod
     def from_dict(cls, moments, headroom=3.0, scale_floor=0.1):
-        """Statistics from `to_dict`'s moments, scaled for ``headroom``."""
+        """Statistics from `to_dict`'s moments (`check_moments`), scaled for
+        ``headroom``."""
+        moments = check_moments(moments, attr="moments")
         stats = cls.__new__(cls)
         stats.process = stats.seed = stats.n_realizations = stats.duration = None
-        mean, std = (np.atleast_2d(np.asarray(moments[k], float)) for k in MOMENTS[:2])
         stats._fit(
-            mean,
-            std,
-            np.atleast_1d(np.asarray(moments["input_peak"], float)),
+            *(moments[key] for key in MOMENTS),
             headroom,
             scale_floor,
             moments.get("source", "given moments"),
@@ -160,12 +159,6 @@ class InputStatistics:
         }
 
     def _fit(self, mean, std, input_peak, headroom, scale_floor, source):
-        if mean.shape != std.shape or input_peak.shape != (len(std),):
-            raise ValidationError(
-                f"mean {mean.shape}, std {std.shape} must be (size_in, order) and "
-                f"input_peak {input_peak.shape} (size_in,)",
-                attr="statistics",
-            )
         self.mean, self.std, self.input_peak = mean, std, input_peak
         self.source = source
         scale = np.abs(mean) + headroom * np.maximum(std, 1e-12)
@@ -173,10 +166,11 @@ class InputStatistics:
         self.input_scale = 1.25 * np.maximum(input_peak, 1e-12)
 
 
-def check_moments(statistics, size_in, order, attr="statistics", obj=None):
+def check_moments(statistics, size_in=None, order=None, attr="statistics", obj=None):
     """``statistics`` (an `InputStatistics` or its `~InputStatistics.to_dict`
     moments) as moments of arrays, checked for a memory of ``size_in`` inputs
-    of ``order`` dimensions each; a ValidationError naming ``attr`` if not."""
+    of ``order`` dimensions each (default: those of ``std``); a
+    ValidationError naming ``attr`` if not."""
 
     def refuse(message):
         raise ValidationError(message, attr=attr, obj=obj)
@@ -195,7 +189,10 @@ def check_moments(statistics, size_in, order, attr="statistics", obj=None):
         values = {key: np.asarray(statistics[key], dtype=float) for key in MOMENTS}
     except (TypeError, ValueError):
         refuse(f"the moments {MOMENTS} must be arrays of numbers")
-    state = (size_in, order)
+    state = values["std"].shape if size_in is None else (size_in, order)
+    if len(state) != 2:
+        refuse(f"std has shape {state}; it must be (size_in, order)")
+    size_in, order = state
     shapes = {"mean": state, "std": state, "input_peak": (size_in,)}
     for key, shape in shapes.items():
         if values[key].shape != shape:

@@ -449,6 +449,17 @@ def test_bad_statistics_are_refused(statistics, message):
         nengo_lmu.LMUMemory(6, 1.0, statistics=statistics)
 
 
+def test_moments_of_mismatched_shapes_are_refused():
+    with pytest.raises(ValidationError, match="input_peak has shape"):
+        nengo_lmu.InputStatistics.from_dict(
+            {"mean": [[0] * 4], "std": [[1] * 4], "input_peak": [1, 2]}
+        )
+    with pytest.raises(ValidationError, match=r"must be \(size_in, order\)"):
+        nengo_lmu.InputStatistics.from_dict(
+            {"mean": [0] * 4, "std": [1] * 4, "input_peak": [1]}
+        )
+
+
 def test_statistics_and_process_are_exclusive():
     stats = {"mean": [[0] * 6], "std": [[1] * 6], "input_peak": [1]}
     with pytest.raises(ValidationError, match="not both"):
