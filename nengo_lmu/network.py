@@ -60,7 +60,6 @@ from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
 from nengo_lmu.memory import (
     LMUMemory,
-    Scaled,
     as_moments,
     check_moments,
     default_process,
@@ -350,6 +349,25 @@ def activation_advice(neuron_type):
     )
 
 
+def carried(weights, carry):
+    """The transform of a connection from a host relay: ``weights @ carry``
+    (``weights`` as they are when ``carry`` is None)."""
+    return weights if carry is None else weights @ carry
+
+
+def uncarried(transform, carry):
+    """The weights behind a `carried` transform (a relay's ``carry`` has
+    independent rows, so its pseudo-inverse recovers them exactly)."""
+    return transform if carry is None else transform @ np.linalg.pinv(carry)
+
+
+def weight_shape(transform_shape, carry):
+    """The shape of the weights behind a transform of ``transform_shape``."""
+    if carry is None:
+        return tuple(transform_shape)
+    return (transform_shape[0], carry.shape[0])
+
+
 class NeuronLayer(MappedNetwork):
     """Base of `LMUNetwork` and `DenseLayer`: units computing ``f(J + b)``
     (neurons of a rate type and their spiking counterparts, or a node when
@@ -395,7 +413,7 @@ class NeuronLayer(MappedNetwork):
         self.relay_scale = self.backend.host_relay_scale(self.host_scale)
         self._spiking = bool(spiking)
         self._unit_type(self._spiking)  # refuses a type that cannot spike
-        self._scales = {}
+        self._carries = {}
         self._relays = {}
         self._fixed = []
         self.parameter_connections = {}
@@ -452,36 +470,33 @@ class NeuronLayer(MappedNetwork):
         return self._one
 
     def _relayed(self, pre):
-        """``pre``, or where a host node's values reach neurons from when the
-        backend sends them scaled: a relay dividing them by ``relay_scale``
-        (returned, for the weights to carry back)."""
-        scale = self.relay_scale
-        if scale == 1:
-            return pre, 1.0
+        """Where a host node's values reach neurons from, and the ``carry``
+        (`.Backend.host_relay`) that weights from ``pre`` are multiplied by
+        there: ``pre`` itself and None when the backend sends host values as
+        they are, else the backend's relay (one per host node)."""
         if pre not in self._relays:
-            self._relays[pre] = nengo.Node(
-                Scaled(1.0 / scale), size_in=pre.size_out, label="to neurons"
-            )
-            nengo.Connection(pre, self._relays[pre], synapse=None)
-        return self._relays[pre], scale
+            self._relays[pre] = self.backend.host_relay(pre, self.host_scale, self.dt)
+        if self._relays[pre] is None:
+            return pre, None
+        return self._relays[pre]
 
     def _connect(self, name, pre, post, weights, synapse=None, host=True):
         """Connect ``pre`` to ``post`` through the parameter ``name``; a host
-        node's values reach neurons through a relay when the backend sends
-        them scaled (the weights carry the scale back).  ``host=False``: a
-        node passing on values of neurons (on the chip), never relayed."""
-        scale = 1.0
+        node's values reach neurons through the backend's relay when it has
+        one (the weights times its ``carry``).  ``host=False``: a node passing
+        on values of neurons (on the chip), never relayed."""
+        carry = None
         if (
             host
             and isinstance(pre, nengo.Node)
             and isinstance(post, nengo.ensemble.Neurons)
         ):
-            pre, scale = self._relayed(pre)
-        self._scales[name] = scale
+            pre, carry = self._relayed(pre)
+        self._carries[name] = carry
         self.parameter_connections[name] = nengo.Connection(
             pre,
             post,
-            transform=np.asarray(weights, dtype=float) * scale,
+            transform=carried(np.asarray(weights, dtype=float), carry),
             synapse=synapse,
             label=name,
         )
@@ -511,7 +526,7 @@ class NeuronLayer(MappedNetwork):
         """Host values reach the neurons unscaled but ``backend`` would
         saturate them (scaled ones run exactly anywhere)."""
         needs = backend.host_relay_scale(self.host_scale)
-        if needs != 1 and self.relay_scale == 1 and self._scales:
+        if needs != 1 and self.relay_scale == 1 and self._carries:
             return (
                 "host values would reach its neurons as spikes that saturate at "
                 f"1, sent without dividing them by host_scale={needs:g}"
@@ -521,10 +536,15 @@ class NeuronLayer(MappedNetwork):
     def frozen_objects(self):
         """What training must not change: the relays that carry host values
         to the neurons, and the connections that only carry values."""
+        relays_in = {
+            getattr(relay[0], "ensemble", relay[0])
+            for relay in self._relays.values()
+            if relay is not None
+        }
         relays = [
             conn
             for conn in self.all_connections
-            if conn.post_obj in self._relays.values()
+            if conn.post_obj in relays_in
         ]
         return relays + self._fixed
 
@@ -536,7 +556,7 @@ class NeuronLayer(MappedNetwork):
     def parameter_shapes(self):
         """The name and shape of each trainable parameter."""
         shapes = {
-            name: tuple(conn.transform.shape)
+            name: weight_shape(conn.transform.shape, self._carries[name])
             for name, conn in self.parameter_connections.items()
         }
         if isinstance(self.units, nengo.Ensemble):
@@ -554,7 +574,7 @@ class NeuronLayer(MappedNetwork):
         params = {}
         for name, conn in self.parameter_connections.items():
             value = np.broadcast_to(conn.transform.init, conn.transform.shape)
-            params[name] = np.array(value) / self._scales[name]
+            params[name] = uncarried(np.array(value), self._carries[name])
         bias_name = self._bias_name()
         if bias_name in params:  # a node's bias: (n, 1) -> (n,)
             params[bias_name] = params[bias_name][:, 0]
@@ -597,7 +617,7 @@ class NeuronLayer(MappedNetwork):
             value = np.array(params[name], dtype=float)
             if name == bias_name:
                 value = value[:, None]
-            conn.transform = value * self._scales[name]
+            conn.transform = carried(value, self._carries[name])
         if isinstance(self.units, nengo.Ensemble):
             self.units.bias = (
                 np.asarray(params[bias_name], dtype=float) * self.unit_scale
@@ -1129,9 +1149,11 @@ class LMUNetwork(NeuronLayer):
         dimension (each sent as spikes on a backend that sends host values
         so, with its own noise)."""
         drive = nengo.Node(size_in=neurons.size_in, label="hidden input")
-        pre, scale = self._relayed(drive)
+        pre, carry = self._relayed(drive)
         self._fixed.append(
-            nengo.Connection(pre, neurons, transform=scale, synapse=None)
+            nengo.Connection(
+                pre, neurons, transform=1.0 if carry is None else carry, synapse=None
+            )
         )
         return drive
 

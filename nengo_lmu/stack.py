@@ -162,9 +162,12 @@ class LMUStack(MappedNetwork):
         (see the module docstring).  Default (None): where a layer needs it
         (a hidden-to-hidden, hidden-to-memory or memory-to-memory connection,
         or an Euler memory).
-    settle_steps : int
+    settle_steps : int, optional
         With ``element_sync``, steps at the start of each element that the
-        holds (and the spiking outputs per element) leave out.
+        holds (and the spiking outputs per element) leave out.  Default
+        (None): the backend's `~.Backend.round_trip_steps` (how many steps
+        later a value reaches the host from neurons driven by the host than
+        on nengo: 2 on Loihi, 0 elsewhere), at most ``steps_per_element - 1``.
     predict_shape : {"steps", "elements", "last"}
         What `predict` returns: one output per simulator step, one per
         element (Keras's ``return_sequences=True``), or the last element's
@@ -234,7 +237,7 @@ class LMUStack(MappedNetwork):
         rate_scale=1.0,
         steps_per_element=1,
         element_sync=None,
-        settle_steps=0,
+        settle_steps=None,
         predict_shape="steps",
         spiking=False,
         backend="nengo",
@@ -259,7 +262,9 @@ class LMUStack(MappedNetwork):
         self.rate_scale = rate_scale
         self.steps_per_element = check_steps(steps_per_element)
         self.element_sync = None if element_sync is None else bool(element_sync)
-        self.settle_steps = check_settle(settle_steps, self.steps_per_element)
+        if settle_steps is not None:
+            check_settle(settle_steps, self.steps_per_element)
+        self.settle_request = settle_steps
         self.predict_shape = check_choice(
             predict_shape, PREDICT_SHAPES, "predict_shape"
         )
@@ -287,6 +292,14 @@ class LMUStack(MappedNetwork):
         return any(map(needs_sync, lmus)) and not any(
             layer.get("lagged_memory", False) for layer in lmus
         )
+
+    @property
+    def settle_steps(self):
+        """The steps each element's holds and spiking outputs leave out:
+        ``settle_steps`` as given, else the backend's round trip."""
+        if self.settle_request is not None:
+            return int(self.settle_request)
+        return min(self.backend.round_trip_steps, self.steps_per_element - 1)
 
     def _build(self):
         n_layers = len(self.layer_configs)
@@ -391,7 +404,7 @@ class LMUStack(MappedNetwork):
             "rate_scale": _listed(self.rate_scale),
             "steps_per_element": self.steps_per_element,
             "element_sync": self.element_sync,
-            "settle_steps": self.settle_steps,
+            "settle_steps": self.settle_request,
             "predict_shape": self.predict_shape,
             "spiking": self.spiking,
             "backend": self.backend.name,

@@ -233,3 +233,85 @@ def test_decoded_memory_on_loihi_says_why_it_cannot_build():
         nengo.Probe(memory.state)
     with pytest.raises(BuildError, match="cannot represent the weights"):
         nengo_lmu.Simulator(model, backend="loihi", progress_bar=False)
+
+
+@pytest.mark.parametrize("pairs", [1, 4])
+def test_host_spikes_know_a_held_value_to_one_spike_in_pairs_times_steps(pairs, rng):
+    from nengo_lmu.backends.loihi import HostSpikes
+
+    dt, steps, elements = 0.001, 20, 30
+    values = rng.uniform(-1, 1, size=(elements, 3))
+    with nengo.Network(seed=0) as model:
+        stim = nengo.Node(nengo.processes.PresentInput(values, steps * dt))
+        relay = HostSpikes(3, pairs, dt)
+        nengo.Connection(stim, relay, synapse=None)
+        probe = nengo.Probe(relay.neurons, synapse=None)
+    with nengo.Simulator(model, dt=dt, progress_bar=False) as sim:
+        sim.run_steps(elements * steps)
+    spikes = sim.data[probe] * dt  # spike counts per step
+    assert spikes.max() == 1  # at most one spike per axon and step
+    per_element = spikes.reshape(elements, steps, -1).sum(axis=1)
+    decoded = per_element @ relay.decoders.T / (steps * dt)
+    # the pairs' phases interleave: within one spike of pairs * steps
+    assert np.all(np.abs(decoded - values) < 1 / (pairs * steps))
+
+
+@requires_loihi
+def test_host_spikes_stay_on_the_host_and_user_settings_are_kept():
+    import nengo_loihi
+
+    from nengo_lmu.backends.loihi import HostSpikes
+
+    with nengo.Network(seed=0) as model:
+        lmu = nengo_lmu.LMUNetwork(
+            input_d=1, memory_d=1, order=4, theta=0.01, hidden_units=8,
+            backend="loihi", spiking=True,
+        )
+        stim = nengo.Node(0.5)
+        nengo.Connection(stim, lmu.input, synapse=None)
+        mine = nengo.Ensemble(10, 1)
+        nengo.Connection(stim, mine)
+        nengo_loihi.add_params(model)
+        model.config[mine].on_chip = False
+    relays = [ens for ens in model.all_ensembles if isinstance(ens, HostSpikes)]
+    assert relays
+    with nengo_lmu.Simulator(model, backend="loihi", progress_bar=False) as sim:
+        split = sim.model.split
+        assert not any(split.on_chip(ens) for ens in relays)
+        assert not split.on_chip(mine)  # the user's own setting
+        assert split.on_chip(lmu.hidden)
+    # the user's network is not rewritten
+    assert model.config[lmu.hidden].on_chip is None
+    assert all(model.config[ens].on_chip is None for ens in relays)
+
+
+@requires_loihi
+def test_round_trip_steps_is_the_emulators_delay_through_the_chip():
+    from nengo_lmu.backends.loihi import HostSpikes
+
+    def first_output(name):
+        backend = backends.get(name)
+        with nengo.Network(seed=0) as model:
+            stim = nengo.Node(lambda t: 1.0 if t > 0.0095 else 0.0)
+            relay = backend.host_relay(stim, 1.0, 0.001)
+            source, carry = (stim, np.eye(1)) if relay is None else relay
+            unit = nengo.Ensemble(
+                1,
+                1,
+                neuron_type=backend.spiking_type(nengo.RectifiedLinear()),
+                gain=nengo.dists.Choice([1.0]),
+                bias=nengo.dists.Choice([0.0]),
+            )
+            nengo.Connection(source, unit.neurons, transform=1500 * carry, synapse=None)
+            out = nengo.Node(size_in=1)
+            nengo.Connection(unit.neurons, out, synapse=0)
+            probe = nengo.Probe(out, synapse=None)
+        with nengo_lmu.Simulator(model, backend=name, progress_bar=False) as sim:
+            sim.run_steps(20)
+            if relay is not None:
+                assert isinstance(relay[0].ensemble, HostSpikes)
+        return np.flatnonzero(sim.data[probe][:, 0])[0]
+
+    delay = first_output("loihi") - first_output("nengo")
+    assert delay == backends.get("loihi").round_trip_steps == 2
+    assert backends.get("nengo").round_trip_steps == 0

@@ -71,6 +71,8 @@ def test_spiking_switch_covers_a_neural_memory():
 def test_loihi_backend_uses_loihi_neurons_and_relays():
     import nengo_loihi
 
+    from nengo_lmu.backends.loihi import HostSpikes
+
     lmu = make(backend="loihi", spiking=True)
     assert isinstance(
         lmu.hidden.neuron_type, nengo_loihi.neurons.LoihiSpikingRectifiedLinear
@@ -80,9 +82,12 @@ def test_loihi_backend_uses_loihi_neurons_and_relays():
     on_nengo = make(input_to_hidden=True)
     for name, value in on_nengo.get_parameters().items():
         assert np.allclose(on_loihi.get_parameters()[name], value), name
+    # ... and sent as spikes of host neurons, which the weights decode
+    conn = on_loihi.parameter_connections["W_m"]
+    relay = conn.pre_obj.ensemble
+    assert isinstance(relay, HostSpikes)
     assert np.allclose(
-        on_loihi.parameter_connections["W_m"].transform.init,
-        8 * on_nengo.get_parameters()["W_m"],
+        conn.transform.init, 8 * on_nengo.get_parameters()["W_m"] @ relay.decoders
     )
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nengo_lmu import LMUStack, backends, training
+from nengo_lmu.backends.loihi import HOST_PAIRS
 from nengo_lmu.data import hold
 
 from .conftest import requires_dl, requires_loihi
@@ -48,8 +49,9 @@ def test_onchip_stack_sends_only_its_input_to_the_chip():
     use = backends.get("loihi").resources(stack, hold(x, 5)[0])
     assert use["host_sources"] == []
     # nengo-loihi sends the input once per connection: to each of the first
-    # memory's 4 ensembles, and (scaled by host_scale) to the hidden neurons
-    assert use["host_to_chip_per_step"] == 4 + 1
+    # memory's 4 ensembles, and to the hidden neurons as the spikes of
+    # HOST_PAIRS on/off pairs of host neurons (scaled by host_scale)
+    assert use["host_to_chip_per_step"] == 4 + 2 * HOST_PAIRS
     assert use["memory_neurons"] == 40 * (4 + 4 * 2)
     assert use["loihi_cores"] >= 12 + 2  # a block per memory ensemble and hidden
     assert use["spikes_per_inference"] > 0

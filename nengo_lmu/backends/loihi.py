@@ -7,7 +7,9 @@ about it:
   memory is mapped for that decay, not ``exp(-dt/tau)``.
 - Each block filters all its inputs with one synapse, host inputs included:
   a host value that drives neurons is sent unfiltered (`input_synapse`).
-- Host values reach the chip as spikes of on/off neurons that saturate at 1
+- Host values reach the chip as spikes, one per axon per step at most:
+  values that drive neurons are sent by host neurons of their own, several
+  phase-staggered on/off pairs per value (`host_relay`), and saturate at 1
   (`host_relay_scale`).
 - Weights are 8-bit mantissas sharing one exponent per connection: a decoded
   recurrence's small transform entries find no exponent, so recurrent
@@ -39,6 +41,9 @@ MAX_AXONS = 4096
 MAX_CORE_NEURONS = 1024
 #: Sequences run side by side in one emulator (it cannot reset).
 COPIES = 20
+#: On/off pairs of host neurons sending each host value to the chip
+#: (`LoihiBackend.host_relay`).
+HOST_PAIRS = 4
 
 
 class LoihiBackend(Backend):
@@ -123,10 +128,11 @@ class LoihiBackend(Backend):
 
     def simulator(self, network, dt, **kwargs):
         """``nengo_loihi.Simulator`` with nengo-lmu's build `model` (unless
-        ``model`` is given)."""
+        ``model`` is given), and `HostSpikes` relays kept on the host
+        (`host_relays_off_chip`)."""
         if kwargs.get("model") is None:
             kwargs["model"] = self.model(dt)
-        return super().simulator(network, dt, **kwargs)
+        return super().simulator(host_relays_off_chip(network), dt, **kwargs)
 
     def builder_and_delegate(self):
         nengo_loihi = sys.modules[self.package]
@@ -163,6 +169,37 @@ class LoihiBackend(Backend):
         """nengo-loihi encodes host values as spikes of on/off neurons that
         saturate at 1: values are sent divided by ``host_scale``."""
         return float(host_scale)
+
+    #: A host value reaches the chip's neurons, and their spikes the host,
+    #: each a step later than on nengo (measured on the emulator:
+    #: tests/test_backends.py).
+    round_trip_steps = 2
+
+    def host_relay(self, pre, host_scale, dt):
+        """A `HostSpikes` ensemble on the host sending ``pre``'s values,
+        divided by ``host_scale``, to the chip as spikes.
+
+        nengo-loihi's own path (a node's values into neurons) encodes each
+        value by one on/off pair firing up to once per step from the same
+        phase: a value held for ``n`` steps is known to about one spike in
+        ``n``.  `HostSpikes` has `HOST_PAIRS` pairs per value (fewer where a
+        core's axons would not fit them), their phases spread evenly, so
+        their summed spikes know it that many times better; they fire in
+        proportion to ``|value|`` (none at 0), not at half their rate always.
+        `simulator` keeps them on the host.
+
+        (An LMU memory's input is left to nengo-loihi: continuous and
+        filtered by the memory's synapse, it gains nothing from a finer count;
+        measured on DESIGN.md's memory, one pair gives 0.0259 / 0.0409 /
+        0.0300 for seeds 0-2 against 0.0263 / 0.0418 / 0.0294, and four pairs
+        0.040 for seed 0.)
+        """
+        scale = self.host_relay_scale(host_scale)
+        fit = MAX_AXONS // (4 * pre.size_out)
+        pairs = int(np.clip(fit, 1, HOST_PAIRS))
+        relay = HostSpikes(pre.size_out, pairs, dt, label="to neurons")
+        nengo.Connection(pre, relay, transform=1.0 / scale, synapse=None)
+        return relay.neurons, scale * relay.decoders
 
     # --- neurons --------------------------------------------------------------
 
@@ -334,8 +371,13 @@ class LoihiBackend(Backend):
         cores, stored synaptic weights, the values crossing host and chip each
         step (``host_sources``: the host objects that send values other than
         the input's, e.g. an exact memory) and the spikes
-        of the inference (the emulator's count; None on hardware)."""
+        of the inference (the emulator's count; None on hardware).  The host
+        neurons that send host values (`HostSpikes`) are not among
+        ``neurons``: they carry values, as nengo-loihi's own encoders do."""
         figures = super().resources(stack, sequence)
+        figures["neurons"] -= sum(
+            ens.n_neurons for ens in stack.all_ensembles if isinstance(ens, HostSpikes)
+        )
         with nengo.Network(add_to_container=False) as net:
             replica = stack.replica(sequence)
         sim = self.simulator(net, dt=stack.dt, progress_bar=False)
@@ -392,7 +434,8 @@ def chip_traffic(sim):
 
     model = sim.model
     host_to_chip = sum(sender.size_out for sender in model.host2chip_senders.values())
-    chip_to_host = sum(receive.size_out for receive in model.chip2host_receivers.values())
+    receivers = model.chip2host_receivers.values()
+    chip_to_host = sum(receive.size_out for receive in receivers)
     split = model.split
     connections = (
         set(sim.network.all_connections) | split.passthrough.to_add
@@ -408,9 +451,10 @@ def chip_traffic(sim):
 def computed_on_host(sources, network, inputs):
     """The ``sources`` that are more than ``inputs`` passed on: a host node
     counts as the input's when it is one of ``inputs``, or a node without
-    state (a passthrough, a relay scaling its input) whose every incoming
-    connection carries, unfiltered, the input's values."""
-    from nengo_lmu.network import Scaled
+    state (a passthrough, a relay scaling its input) or a `HostSpikes` relay
+    whose every incoming connection carries, unfiltered, the input's
+    values."""
+    from nengo_lmu.memory import Scaled
 
     incoming = {}
     for conn in network.all_connections:
@@ -420,10 +464,12 @@ def computed_on_host(sources, network, inputs):
     def of_input(obj, seen=()):
         if obj in inputs:
             return True
-        if obj in seen or not isinstance(obj, nengo.Node):
+        if obj in seen or not isinstance(obj, (nengo.Node, HostSpikes)):
             return False
         if obj not in verdicts:
-            stateless = obj.output is None or isinstance(obj.output, Scaled)
+            stateless = isinstance(obj, HostSpikes) or (
+                obj.output is None or isinstance(obj.output, Scaled)
+            )
             conns = incoming.get(obj, [])
             verdicts[obj] = (
                 stateless
@@ -444,7 +490,10 @@ def chip_figures(sim):
     them)."""
     blocks = sim.model.blocks
     synapses = sum(
-        weights.size for block in blocks for syn in block.synapses for weights in syn.weights
+        weights.size
+        for block in blocks
+        for syn in block.synapses
+        for weights in syn.weights
     )
     emulator = sim.sims.get("emulator")
     spikes = None if emulator is None else int(emulator.compartment.spike_count.sum())
@@ -465,7 +514,9 @@ def decay_steps(tau, dt):
 
 
 def _on_chip(obj):
-    return isinstance(obj, (nengo.Ensemble, nengo.ensemble.Neurons))
+    return isinstance(_ensemble(obj), nengo.Ensemble) and not isinstance(
+        _ensemble(obj), HostSpikes
+    )
 
 
 def _ensemble(obj):
@@ -515,3 +566,70 @@ def fitting_size(ens, network):
             f"({len(sizes)} ensembles send it weights)."
         )
     return "Use fewer neurons in the ensembles that send it weights."
+
+
+class HostSpikes(nengo.Ensemble):
+    """Host neurons sending ``dimensions`` values in [-1, 1] to the chip as
+    spikes: ``pairs`` on/off pairs of spiking rectified-linear neurons per
+    value, an on neuron firing ``value / dt`` spikes per second (one per step
+    at 1), its off partner the same for ``-value``.  Pair ``j`` starts with
+    voltage ``(j + 1/2) / pairs``: with the same input, the pairs' spikes
+    interleave, and their sum counts ``pairs * value`` spikes per step to
+    within one (a single pair: within one per element).
+
+    ``decoders`` ``(dimensions, n_neurons)`` read the values back from the
+    neurons' spike trains (amplitude ``1 / dt``):
+    ``value = sum(on - off) dt / pairs``.
+    """
+
+    def __init__(self, dimensions, pairs, dt, label=None):
+        n_neurons = 2 * pairs * dimensions
+        # neuron order: pair, then on/off, then dimension
+        signs = np.tile(np.repeat([1.0, -1.0], dimensions), pairs)
+        dims = np.tile(np.arange(dimensions), 2 * pairs)
+        encoders = np.zeros((n_neurons, dimensions))
+        encoders[np.arange(n_neurons), dims] = signs
+        phases = (np.repeat(np.arange(pairs), 2 * dimensions) + 0.5) / pairs
+        super().__init__(
+            n_neurons,
+            dimensions,
+            encoders=encoders,
+            gain=np.full(n_neurons, 1.0 / dt),
+            bias=np.zeros(n_neurons),
+            neuron_type=nengo.SpikingRectifiedLinear(
+                initial_state={"voltage": phases}
+            ),
+            label=label,
+        )
+        self.pairs = pairs
+        self.decoders = encoders.T * (dt / pairs)
+
+
+def host_relays_off_chip(network):
+    """``network``, or, when it holds `HostSpikes` relays, a network holding
+    it that keeps them on the host.  nengo-loihi reads its settings
+    (``on_chip``, ``block_shape``, ``pop_type``) from the top network's
+    config: the user's own are carried over to the new top, and ``network``
+    itself is left as it is."""
+    relays = [ens for ens in network.all_ensembles if isinstance(ens, HostSpikes)]
+    if not relays:
+        return network
+    add_params = sys.modules[LoihiBackend.package].add_params
+    top = nengo.Network(label=network.label, seed=network.seed, add_to_container=False)
+    add_params(top)
+    top.networks.append(network)
+    settings = {
+        nengo.Ensemble: (("on_chip", "block_shape"), network.all_ensembles),
+        nengo.Connection: (("pop_type",), network.all_connections),
+    }
+    for kind, (names, objects) in settings.items():
+        if not all(name in network.config[kind]._extra_params for name in names):
+            continue  # nengo-loihi's parameters were never added there
+        for obj in objects:
+            for name in names:
+                value = getattr(network.config[obj], name)
+                if value is not None:
+                    setattr(top.config[obj], name, value)
+    for ens in relays:
+        top.config[ens].on_chip = False
+    return top

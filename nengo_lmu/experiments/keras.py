@@ -171,12 +171,29 @@ def evaluate_stack(stack, data, n=None, keras_logits=None, progress=None):
     return result
 
 
-def loihi_aware(model, data, rate_scale, epochs=5, learning_rate=1e-3, seed=0):
+def loihi_aware(
+    model,
+    data,
+    rate_scale,
+    epochs=5,
+    learning_rate=1e-3,
+    seed=0,
+    steps_per_element=50,
+    validation_split=0.1,
+    progress=None,
+):
     """``model`` converted and fine-tuned in NengoDL through the rate curve of
     Loihi's spiking rectified-linear neurons at ``rate_scale``
     (`.LoihiBackend.prepare_dl_training`), as the task networks' Loihi
     parameters are; returns the stack (spiking, Loihi neurons) and the
-    training time."""
+    training time.
+
+    The last ``validation_split`` of the training sequences is held out:
+    after each of the ``epochs`` (and before the first), the stack runs them
+    spiking with Loihi's neurons on nengo, ``steps_per_element`` steps per
+    element, and the parameters that score best there are kept (NengoDL's
+    own validation would run its spiking neurons one step per element).
+    """
     from nengo_lmu import training
 
     stack = from_keras(
@@ -187,11 +204,31 @@ def loihi_aware(model, data, rate_scale, epochs=5, learning_rate=1e-3, seed=0):
         rate_scale=rate_scale,
         seed=seed,
     )
-    result = training.fit(
-        stack, data, epochs=epochs, learning_rate=learning_rate, verbose=0
-    )
-    return stack, result["wall_s"]
+    cut = len(data["x"]) - int(len(data["x"]) * validation_split)
+    if cut == len(data["x"]):
+        raise ValueError(f"validation_split={validation_split} holds out nothing")
+    tune = {"x": data["x"][:cut], "y": data["y"][:cut]}
+    held = {"x_test": data["x"][cut:], "y_test": data["y"][cut:]}
+    spiking = dict(backend="nengo", steps_per_element=steps_per_element)
 
+    def held_accuracy():
+        replica = stack.replica(add_to_container=False, **spiking)
+        return evaluate_stack(replica, held)["accuracy"]
+
+    best = (held_accuracy(), stack.get_parameters())
+    wall = 0.0
+    for epoch in range(epochs):
+        result = training.fit(
+            stack, tune, epochs=1, learning_rate=learning_rate, verbose=0
+        )
+        wall += result["wall_s"]
+        accuracy = held_accuracy()
+        if progress is not None:
+            progress(f"fine-tuning epoch {epoch + 1}: held-out {accuracy:.3f}")
+        if accuracy > best[0]:
+            best = (accuracy, stack.get_parameters())
+    stack.set_parameters(best[1])
+    return stack, wall
 
 def conversion_cost(order=256, units=212, seq_len=784, seed=0):
     """Time `from_keras` and the simulator builds for keras-lmu's psMNIST
