@@ -262,9 +262,11 @@ class LMUStack(MappedNetwork):
         self.rate_scale = rate_scale
         self.steps_per_element = check_steps(steps_per_element)
         self.element_sync = None if element_sync is None else bool(element_sync)
-        if settle_steps is not None:
-            check_settle(settle_steps, self.steps_per_element)
-        self.settle_request = settle_steps
+        self.settle_request = (
+            None
+            if settle_steps is None
+            else check_settle(settle_steps, self.steps_per_element)
+        )
         self.predict_shape = check_choice(
             predict_shape, PREDICT_SHAPES, "predict_shape"
         )
@@ -298,7 +300,7 @@ class LMUStack(MappedNetwork):
         """The steps each element's holds and spiking outputs leave out:
         ``settle_steps`` as given, else the backend's round trip."""
         if self.settle_request is not None:
-            return int(self.settle_request)
+            return self.settle_request
         return min(self.backend.round_trip_steps, self.steps_per_element - 1)
 
     def _build(self):

@@ -158,21 +158,8 @@ class Backend:
         node ``pre`` to neurons; returns ``(source, carry)``: connections to
         the neurons start at ``source`` with ``transform = weights @ carry``
         (``carry``: ``(pre.size_out, source.size_out)``), or None when the
-        values reach the neurons as they are.
-
-        Here None, or, where `host_relay_scale` is not 1, a node dividing the
-        values by it (``carry`` gives it back).
-        """
-        from nengo_lmu.memory import Scaled
-
-        scale = self.host_relay_scale(host_scale)
-        if scale == 1:
-            return None
-        relay = nengo.Node(
-            Scaled(1.0 / scale), size_in=pre.size_out, label="to neurons"
-        )
-        nengo.Connection(pre, relay, synapse=None)
-        return relay, scale * np.eye(pre.size_out)
+        values reach the neurons as they are (here: always)."""
+        return None
 
     # --- neurons --------------------------------------------------------------
 

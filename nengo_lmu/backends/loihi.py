@@ -195,6 +195,7 @@ class LoihiBackend(Backend):
         0.040 for seed 0.)
         """
         scale = self.host_relay_scale(host_scale)
+        # two axons a pair, and half a core's axons left for other inputs
         fit = MAX_AXONS // (4 * pre.size_out)
         pairs = int(np.clip(fit, 1, HOST_PAIRS))
         relay = HostSpikes(pre.size_out, pairs, dt, label="to neurons")
