@@ -460,6 +460,27 @@ class NeuronLayer(MappedNetwork):
         )
         return self.units, self.units.neurons
 
+    #: A relayed drive reaches this much above the drive at which the
+    #: units saturate: room for biases down to a tenth of it below zero.
+    DRIVE_HEADROOM = 1.1
+
+    @property
+    def drive_scale(self):
+        """The largest drive (a unit's whole input but its bias) that a relay
+        sends when the host sums it: `DRIVE_HEADROOM` times the drive at which
+        the units spiking on the backend fire no faster
+        (`.Backend.saturating_drive`: a larger one changes nothing there, a
+        smaller one would be clipped below the ceiling), else
+        ``host_scale``."""
+        if not hasattr(self._rate_type, "amplitude"):  # never spiking
+            return self.host_scale
+        ceiling = self.backend.saturating_drive(
+            self._unit_type(True), self.unit_scale, self.dt
+        )
+        if ceiling is None:
+            return self.host_scale
+        return self.DRIVE_HEADROOM * ceiling
+
     @property
     def one(self):
         """A node of constant 1 (made on first use): biases that are not an
@@ -469,13 +490,15 @@ class NeuronLayer(MappedNetwork):
                 self._one = nengo.Node([1.0], label="one")
         return self._one
 
-    def _relayed(self, pre):
+    def _relayed(self, pre, scale=None):
         """Where a host node's values reach neurons from, and the ``carry``
         (`.Backend.host_relay`) that weights from ``pre`` are multiplied by
         there: ``pre`` itself and None when the backend sends host values as
-        they are, else the backend's relay (one per host node)."""
+        they are, else the backend's relay (one per host node), sending
+        values up to ``scale`` (default ``host_scale``)."""
         if pre not in self._relays:
-            self._relays[pre] = self.backend.host_relay(pre, self.host_scale, self.dt)
+            scale = self.host_scale if scale is None else scale
+            self._relays[pre] = self.backend.host_relay(pre, scale, self.dt)
         if self._relays[pre] is None:
             return pre, None
         return self._relays[pre]
@@ -837,7 +860,9 @@ class LMUNetwork(NeuronLayer):
         The largest host value (the input, an exact memory) that reaches the
         hidden neurons without saturating on a backend that sends host values
         as spikes (Loihi): values are sent divided by it and the weights
-        multiplied by it, so the parameters are unchanged.
+        multiplied by it, so the parameters are unchanged.  (With
+        ``element_sync`` the host sums each hidden neuron's input, which is
+        sent up to `drive_scale` instead.)
     spiking_backend : {"nengo", "dl", "loihi"}, optional
         Whose spiking neuron types to use when spiking (default: ``backend``).
         ``"loihi"`` while training in NengoDL trains through Loihi's quantized
@@ -1147,9 +1172,9 @@ class LMUNetwork(NeuronLayer):
         host and constant within an element when synchronous): one value per
         neuron reaches them, rather than every memory, input and held hidden
         dimension (each sent as spikes on a backend that sends host values
-        so, with its own noise)."""
+        so, with its own noise), sent up to `drive_scale`."""
         drive = nengo.Node(size_in=neurons.size_in, label="hidden input")
-        pre, carry = self._relayed(drive)
+        pre, carry = self._relayed(drive, self.drive_scale)
         self._fixed.append(
             nengo.Connection(
                 pre, neurons, transform=1.0 if carry is None else carry, synapse=None

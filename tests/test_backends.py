@@ -315,3 +315,39 @@ def test_round_trip_steps_is_the_emulators_delay_through_the_chip():
     delay = first_output("loihi") - first_output("nengo")
     assert delay == backends.get("loihi").round_trip_steps == 2
     assert backends.get("nengo").round_trip_steps == 0
+
+
+@requires_loihi
+def test_summed_drives_reach_loihi_neurons_up_to_their_ceiling():
+    """With ``element_sync`` the host sums each hidden neuron's input and
+    sends it as spikes, up to 10 % above the drive at which Loihi's neurons
+    fire every step (5 at 200 Hz per unit).  A drive beyond ``host_scale``
+    (4) and the ceiling must make them fire every step on the emulator, as
+    Loihi's neurons do on nengo (clipped at 4, they fired every second step);
+    a small one fires as nengo-loihi's rate curve says, to within the relay's
+    spike noise."""
+    from nengo_loihi.neurons import LoihiSpikingRectifiedLinear
+
+    from nengo_lmu.network import LMUNetwork
+
+    steps, elements, dt, rate_scale = 20, 6, 0.001, 200.0
+    drives = np.array([8.0, 1.0])
+    with nengo.Network(seed=0) as model:
+        lmu = LMUNetwork(
+            input_d=1, memory_d=1, order=2, theta=steps * dt * 4,
+            hidden_units=len(drives), hidden_neuron_type=nengo.RectifiedLinear(),
+            rate_scale=rate_scale, input_to_hidden=True, steps_per_element=steps,
+            element_sync=True, spiking=True, backend="loihi", host_scale=4.0,
+        )
+        shapes = lmu.parameter_shapes()
+        params = {name: np.zeros(shape) for name, shape in shapes.items()}
+        lmu.set_parameters({**params, "W_x": drives[:, None]})
+        nengo.Connection(nengo.Node(1.0), lmu.input, synapse=None)
+        probe = nengo.Probe(lmu.hidden.neurons, synapse=None)
+    assert lmu.drive_scale == pytest.approx(1.1 / (rate_scale * dt))
+    with nengo_lmu.Simulator(model, backend="loihi", progress_bar=False) as sim:
+        sim.run_steps(steps * elements)
+    fired = (sim.data[probe][-3 * steps :] > 0).mean(axis=0)  # spikes per step
+    curve = LoihiSpikingRectifiedLinear().rates(drives, rate_scale, 0.0, dt) * dt
+    assert curve[0] == 1 and fired[0] == 1
+    assert abs(fired[1] - curve[1]) < 0.15 * curve[1]

@@ -161,6 +161,13 @@ class Backend:
         values reach the neurons as they are (here: always)."""
         return None
 
+    def saturating_drive(self, neuron_type, gain, dt):
+        """The input (``J = gain * drive``) above which spiking neurons of
+        ``neuron_type`` fire no faster on this backend, or None where their
+        rate has no ceiling (here: nengo's neurons may spike several times a
+        step)."""
+        return None
+
     # --- neurons --------------------------------------------------------------
 
     #: rate type -> its spiking counterpart on this backend

@@ -202,6 +202,35 @@ class LoihiBackend(Backend):
         nengo.Connection(pre, relay, transform=1.0 / scale, synapse=None)
         return relay.neurons, scale * relay.decoders
 
+    def saturating_drive(self, neuron_type, gain, dt):
+        """Loihi's neurons fire at most once a step: the smallest drive at
+        which nengo-loihi's rate curve for them (with ``dt``) reaches its
+        ceiling, ``1 / (gain dt)`` for rectified-linear neurons.
+
+        Examples
+        --------
+        >>> from nengo_loihi.neurons import LoihiSpikingRectifiedLinear
+        >>> drive = LoihiBackend().saturating_drive(
+        ...     LoihiSpikingRectifiedLinear(), gain=200.0, dt=0.001)
+        >>> round(drive, 6)
+        5.0
+        """
+        loihi_rates = self.import_module().neurons.loihi_rates
+
+        def rate(drive):
+            rates = loihi_rates(neuron_type, np.array([drive]), gain, 0.0, dt)
+            return float(np.ravel(rates)[0])
+
+        top = 1e6 / (gain * dt)
+        ceiling = rate(top)
+        if rate(top / 2) < ceiling:
+            return None
+        low, high = 0.0, top
+        for _ in range(80):  # bisection: rates never fall as the drive grows
+            middle = (low + high) / 2
+            low, high = (low, middle) if rate(middle) >= ceiling else (middle, high)
+        return high
+
     # --- neurons --------------------------------------------------------------
 
     def spiking_types(self):
