@@ -15,6 +15,10 @@ Rows, for one task:
 - spiking on nengo, each element held ``--steps`` steps, the recurrence
   once per element (the held mapping) and, for comparison, once per step
   (``element_sync=False``: what held elements did before);
+- the converted stack as it is (``from_keras(model, backend="loihi",
+  spiking=True, ...)``) on the Loihi emulator (first ``--n-loihi``
+  sequences), at the rate scale `LMUStack.rate_scale_for` chooses on 50
+  training sequences;
 - spiking with Loihi's neurons, on nengo and on the Loihi emulator (first
   ``--n-loihi`` sequences), from parameters fine-tuned for up to
   ``--loihi-epochs`` epochs through Loihi's quantized neuron rates, the
@@ -43,7 +47,7 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != HERE]
 
 import nengo  # noqa: E402
 
-from nengo_lmu import tasks  # noqa: E402
+from nengo_lmu import from_keras, tasks  # noqa: E402
 from nengo_lmu.experiments import keras as runs  # noqa: E402
 from nengo_lmu.experiments import report  # noqa: E402
 
@@ -129,6 +133,23 @@ def keras_rows(args, data):
 
 
 def loihi_rows(args, model, data, logits):
+    rate_scale = args.loihi_plain_rate_scale
+    if rate_scale is None:  # chosen on training sequences
+        rate_scale = from_keras(model).rate_scale_for(
+            data["x"][:50], "loihi", args.loihi_steps
+        )
+    plain = runs.evaluate_converted(
+        model,
+        data,
+        backend="loihi",
+        spiking=True,
+        n=args.n_loihi,
+        steps_per_element=args.loihi_steps,
+        rate_scale=rate_scale,
+        keras_logits=logits,
+        progress=report.Progress("emulator sequences, no fine-tuning"),
+    )
+    rows = [row("converted, spiking, Loihi emulator, no fine-tuning", **plain)]
     tuned, tune_s = runs.loihi_aware(
         model,
         data,
@@ -138,7 +159,6 @@ def loihi_rows(args, model, data, logits):
         steps_per_element=args.loihi_steps,
         progress=lambda line: print(line, file=sys.stderr, flush=True),
     )
-    rows = []
     options = dict(steps_per_element=args.loihi_steps, add_to_container=False)
     loihi_neurons = tuned.replica(backend="nengo", **options)
     result = runs.evaluate_stack(loihi_neurons, data, n=args.n, keras_logits=logits)
@@ -201,6 +221,14 @@ def main(argv=None):
     )
     parser.add_argument("--loihi-steps", type=int, default=50)
     parser.add_argument("--loihi-rate-scale", type=float, default=200.0)
+    parser.add_argument(
+        "--loihi-plain-rate-scale",
+        type=float,
+        default=None,
+        help="Hz per unit activation of the converted stack run on the emulator "
+        "without fine-tuning (default: LMUStack.rate_scale_for on 50 training "
+        "sequences)",
+    )
     parser.add_argument("--loihi-epochs", type=int, default=5)
     parser.add_argument(
         "--loihi-settle",

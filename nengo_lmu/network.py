@@ -427,6 +427,23 @@ class NeuronLayer(MappedNetwork):
             return 1.0
         return self.rate_scale
 
+    def count_errors(self, currents, rate_scale, steps, backend):
+        """How far the output that spiking units estimate from their spike
+        count over ``steps`` steps of a constant input (``floor(T dt
+        rate(J)) / (T dt)``, with ``backend``'s rate curve) is from the rate
+        units' output, at ``rate_scale``: the squared error of each of
+        ``currents``, the units' inputs measured at this layer's
+        ``rate_scale`` (gain and bias, hence the currents, scale with it)."""
+        rate = self._rate_type
+        currents = np.ravel(currents) * (rate_scale / self.rate_scale)
+        amplitude = rate.amplitude / rate_scale
+        exact = np.ravel(rate.rates(currents, 1.0, 0.0)) / rate_scale
+        spiking = backend.spiking_type(rate, amplitude=1.0)
+        window = steps * self.dt
+        hertz = np.ravel(backend.neuron_rates(spiking, currents, self.dt))
+        counted = np.floor(window * hertz + 1e-9)  # whole spikes
+        return (amplitude * counted / window - exact) ** 2
+
     def _unit_type(self, spiking):
         rate = self._rate_type
         if rate is None:

@@ -56,6 +56,9 @@ from nengo_lmu.version import version
 POOLINGS = ("mean", "last", "none")
 #: What `LMUStack.predict` returns: every step, every element, the last element.
 PREDICT_SHAPES = ("steps", "elements", "last")
+#: The rate scales (Hz per unit activation) `LMUStack.rate_scale_for`
+#: chooses among.
+RATE_SCALES = (25.0, 35.0, 50.0, 75.0, 100.0, 150.0, 200.0, 300.0, 400.0)
 #: The layer kinds: `.LMUNetwork` and `.DenseLayer`.
 KINDS = ("lmu", "dense")
 #: The layer keys that fix a layer's shape and dynamics (a saved file's
@@ -694,6 +697,76 @@ class LMUStack(MappedNetwork):
         return type(self).from_config(
             config, self.get_parameters(), add_to_container=add_to_container
         )
+
+    def rate_scale_for(
+        self, x, backend=None, steps_per_element=None, candidates=RATE_SCALES
+    ):
+        """The ``rate_scale`` (one of ``candidates``) at which spiking units
+        best count what the rate units output on inputs ``x``, each element
+        held ``steps_per_element`` steps on ``backend`` (default: the
+        stack's).
+
+        Two errors pull apart.  Over the ``T`` steps an element is counted
+        (``steps_per_element`` less the backend's `~.Backend.round_trip_steps`),
+        a unit of activation ``a`` fires about ``r a T dt`` spikes at rate
+        scale ``r``: fewer, a coarser count, at a lower ``r``.  And a neuron
+        that resets to zero (Loihi's) fires every ``ceil(1 / (r a dt))``
+        steps: a coarser rate curve at a higher ``r``, and none faster than
+        once a step.  For every unit and element of the rate network run on
+        ``x`` (nengo, rate neurons, one step per element), each candidate's
+        count (`.NeuronLayer.count_errors`) is compared with the rate
+        output; the one with the smallest mean squared error is returned.
+        Call it before ``from_keras(..., rate_scale=...)`` or
+        ``stack.replica(rate_scale=...)`` for spiking deployment.
+
+        Examples
+        --------
+        >>> stack = LMUStack(input_d=1, seq_len=8, layers=[dict(
+        ...     memory_d=1, order=3, theta=8, hidden_units=4, output_d=2)],
+        ...     seed=0)
+        >>> x = np.random.RandomState(0).uniform(-1, 1, (4, 8, 1))
+        >>> stack.rate_scale_for(x, "nengo", 20) in RATE_SCALES
+        True
+        """
+        from nengo_lmu import backends
+
+        backend = backends.get(self.backend if backend is None else backend)
+        steps = steps_per_element or self.steps_per_element
+        counted = steps - min(backend.round_trip_steps, steps - 1)
+        x = self.check_inputs(x)
+        stack = type(self).from_config(
+            self.get_config(), self.get_parameters(), backend="nengo",
+            spiking=False, steps_per_element=1, add_to_container=False,
+        )
+        layers = [
+            layer
+            for layer in stack.layers
+            if isinstance(layer.units, nengo.Ensemble)
+            and hasattr(layer.units.neuron_type, "amplitude")
+        ]
+        if not layers or len(x) == 0:
+            raise ValidationError(
+                "needs spiking-capable units and at least one sequence", attr="x",
+                obj=self,
+            )
+        with stack:
+            probes = [
+                nengo.Probe(layer.units.neurons, "input", synapse=None)
+                for layer in layers
+            ]
+        currents = backends.host().record_sequences(stack, hold(x, 1), probes)
+        errors = [
+            np.mean(
+                np.concatenate(
+                    [
+                        layer.count_errors(current, scale, counted, backend)
+                        for layer, current in zip(layers, currents)
+                    ]
+                )
+            )
+            for scale in candidates
+        ]
+        return float(candidates[int(np.argmin(errors))])
 
     def runs_on(self, backend):
         """Whether every network in the stack runs as mapped on ``backend``."""

@@ -418,3 +418,53 @@ def test_nengo_counts_each_spike_once_whatever_the_amplitude(rng):
     trains = [sim.data[p] for p in probes if np.any(sim.data[p])]
     expected = sum(np.rint(t.sum() / t[t > 0].min()) for t in trains)
     assert counted == expected > 0
+
+
+def counted_by_stepping(neuron_type, currents, steps, dt):
+    """Spikes that ``neuron_type`` fires over ``steps`` steps of each constant
+    current, from rest, by running its own ``step``."""
+    voltage = np.zeros_like(currents)
+    output = np.zeros_like(currents)
+    count = np.zeros_like(currents)
+    for _ in range(steps):
+        neuron_type.step(dt, currents, output, voltage)
+        count += output > 0
+    return count
+
+
+@requires_loihi
+def test_count_errors_match_loihi_neurons_stepped():
+    """`NeuronLayer.count_errors` (the backend's rate curve, whole spikes)
+    against Loihi's neurons stepped one by one: the same counts."""
+    stack = LMUStack(**tiny_config(rate_scale=100.0))
+    layer = stack.layers[0]
+    loihi = backends.get("loihi")
+    # off the currents at which J dt k is exactly 1 (the curve counts a spike
+    # there that the neuron, spiking above 1, fires a step later)
+    currents = np.linspace(0.0, 1500.0, 301) + 0.37
+    for scale, steps in [(100.0, 48), (200.0, 18)]:
+        spiking = loihi.spiking_type(nengo.RectifiedLinear(), amplitude=1.0)
+        scaled = currents * scale / layer.rate_scale
+        counted = counted_by_stepping(spiking, scaled, steps, stack.dt)
+        estimate = counted / (steps * stack.dt * scale)
+        exact = scaled / scale
+        expected = (estimate - exact) ** 2
+        assert np.allclose(layer.count_errors(currents, scale, steps, loihi), expected)
+
+
+@requires_loihi
+def test_rate_scale_for_balances_count_and_loihi_rate_steps(rng):
+    """On nengo a unit's count only gets finer as it fires faster: the
+    highest candidate.  On Loihi the steps of its rate curve grow with the
+    rate: a lower scale, and lower still for larger activations."""
+    stack = LMUStack(**tiny_config())
+    x = rng.uniform(-1, 1, size=(6, 6, 1))
+    candidates = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0)
+    assert stack.rate_scale_for(x, "nengo", 50, candidates) == 800.0
+    small = stack.rate_scale_for(x, "loihi", 50, candidates)
+    assert small < 800.0
+    params = stack.get_parameters()
+    stack.set_parameters({k: v * 4 if k.endswith("W_x") else v for k, v in params.items()})
+    assert stack.rate_scale_for(x, "loihi", 50, candidates) < small
+    with pytest.raises(ValidationError, match="at least one sequence"):
+        stack.rate_scale_for(x[:0], "loihi", 50)

@@ -161,6 +161,12 @@ class Backend:
         values reach the neurons as they are (here: always)."""
         return None
 
+    def neuron_rates(self, neuron_type, currents, dt):
+        """The rates of spiking ``neuron_type`` neurons on this backend for
+        constant input ``currents``: spikes per second times the type's
+        amplitude, as nengo's ``rates`` (here: nengo's rate curve)."""
+        return neuron_type.rates(np.asarray(currents, dtype=float), 1.0, 0.0)
+
     def saturating_drive(self, neuron_type, gain, dt):
         """The input (``J = gain * drive``) above which spiking neurons of
         ``neuron_type`` fire no faster on this backend, or None where their

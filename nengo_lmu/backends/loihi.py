@@ -202,10 +202,19 @@ class LoihiBackend(Backend):
         nengo.Connection(pre, relay, transform=1.0 / scale, synapse=None)
         return relay.neurons, scale * relay.decoders
 
+    def neuron_rates(self, neuron_type, currents, dt):
+        """nengo-loihi's rate curve for the chip's neurons: they reset to zero
+        at each spike, so a constant input ``J`` fires a rectified-linear one
+        every ``ceil(1 / (J dt))`` steps."""
+        currents = np.asarray(currents, dtype=float)
+        rates = self.import_module().neurons.loihi_rates
+        flat = rates(neuron_type, currents.ravel(), 1.0, 0.0, dt)
+        return np.reshape(flat, currents.shape)
+
     def saturating_drive(self, neuron_type, gain, dt):
         """Loihi's neurons fire at most once a step: the smallest drive at
-        which nengo-loihi's rate curve for them (with ``dt``) reaches its
-        ceiling, ``1 / (gain dt)`` for rectified-linear neurons.
+        which their rate curve (`neuron_rates`) reaches its ceiling,
+        ``1 / (gain dt)`` for rectified-linear neurons.
 
         Examples
         --------
@@ -215,11 +224,9 @@ class LoihiBackend(Backend):
         >>> round(drive, 6)
         5.0
         """
-        loihi_rates = self.import_module().neurons.loihi_rates
 
         def rate(drive):
-            rates = loihi_rates(neuron_type, np.array([drive]), gain, 0.0, dt)
-            return float(np.ravel(rates)[0])
+            return float(self.neuron_rates(neuron_type, [gain * drive], dt)[0])
 
         top = 1e6 / (gain * dt)
         ceiling = rate(top)
