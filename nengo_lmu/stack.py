@@ -732,6 +732,13 @@ class LMUStack(MappedNetwork):
 
         backend = backends.get(self.backend if backend is None else backend)
         steps = steps_per_element or self.steps_per_element
+        candidates = np.asarray(candidates, dtype=float).ravel()
+        valid = np.isfinite(candidates) & (candidates > 0)
+        if candidates.size == 0 or not np.all(valid):
+            raise ValidationError(
+                f"must be positive finite rate scales (got {candidates})",
+                attr="candidates", obj=self,
+            )
         counted = steps - min(backend.round_trip_steps, steps - 1)
         x = self.check_inputs(x)
         stack = type(self).from_config(

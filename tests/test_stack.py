@@ -468,3 +468,5 @@ def test_rate_scale_for_balances_count_and_loihi_rate_steps(rng):
     assert stack.rate_scale_for(x, "loihi", 50, candidates) < small
     with pytest.raises(ValidationError, match="at least one sequence"):
         stack.rate_scale_for(x[:0], "loihi", 50)
+    with pytest.raises(ValidationError, match="candidates.*positive finite"):
+        stack.rate_scale_for(x, "loihi", 50, candidates=(100.0, float("nan")))
