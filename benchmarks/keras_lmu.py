@@ -237,7 +237,13 @@ def main(argv=None):
         help="steps each element's holds leave out (default: the backend's "
         "round trip, 2 on Loihi)",
     )
-    parser.add_argument("--loihi-host-scale", type=float, default=4.0)
+    parser.add_argument(
+        "--loihi-host-scale",
+        type=float,
+        default=4.0,
+        help="host values sent directly to neurons (with the recurrence once per "
+        "element, the summed drives go up to LMUNetwork.drive_scale instead)",
+    )
     parser.add_argument("--no-tanh", dest="tanh", action="store_false")
     parser.add_argument(
         "--cache", default=None, help="a folder keeping the trained Keras weights"

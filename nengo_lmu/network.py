@@ -488,12 +488,15 @@ class NeuronLayer(MappedNetwork):
         the units spiking on the backend fire no faster
         (`.Backend.saturating_drive`: a larger one changes nothing there, a
         smaller one would be clipped below the ceiling), else
-        ``host_scale``."""
+        ``host_scale``.  A unit whose bias is below minus a tenth of that
+        drive still fires below its ceiling at the largest drive sent."""
         if not hasattr(self._rate_type, "amplitude"):  # never spiking
             return self.host_scale
-        ceiling = self.backend.saturating_drive(
-            self._unit_type(True), self.unit_scale, self.dt
-        )
+        try:
+            spiking = self._unit_type(True)
+        except ValidationError:  # a rate type with no spiking counterpart here
+            return self.host_scale
+        ceiling = self.backend.saturating_drive(spiking, self.unit_scale, self.dt)
         if ceiling is None:
             return self.host_scale
         return self.DRIVE_HEADROOM * ceiling

@@ -367,3 +367,14 @@ def test_deprecated_names():
     assert lmu.backend.name == "dl"
     with pytest.warns(DeprecationWarning, match="parameter_connections"):
         assert lmu.weights is lmu.parameter_connections
+
+
+def test_summed_drive_scale_where_no_relay_or_no_spiking_type():
+    """`drive_scale` is the neurons' ceiling only where host values reach
+    them as spikes that saturate: on nengo (no ceiling) it is
+    ``host_scale``, and a rate type with no spiking counterpart still
+    builds synchronously, as it did before."""
+    options = dict(element_sync=True, steps_per_element=2, hidden_to_hidden=True)
+    assert make(**options).drive_scale == 4.0
+    adaptive = make(hidden_neuron_type=nengo.AdaptiveLIFRate(), **options)
+    assert adaptive.drive_scale == 4.0

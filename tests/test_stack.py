@@ -464,9 +464,18 @@ def test_rate_scale_for_balances_count_and_loihi_rate_steps(rng):
     small = stack.rate_scale_for(x, "loihi", 50, candidates)
     assert small < 800.0
     params = stack.get_parameters()
-    stack.set_parameters({k: v * 4 if k.endswith("W_x") else v for k, v in params.items()})
+    stack.set_parameters(
+        {k: v * 4 if k.endswith("W_x") else v for k, v in params.items()}
+    )
     assert stack.rate_scale_for(x, "loihi", 50, candidates) < small
     with pytest.raises(ValidationError, match="at least one sequence"):
         stack.rate_scale_for(x[:0], "loihi", 50)
     with pytest.raises(ValidationError, match="candidates.*positive finite"):
         stack.rate_scale_for(x, "loihi", 50, candidates=(100.0, float("nan")))
+    with pytest.raises(ValidationError, match="steps_per_element"):
+        stack.rate_scale_for(x, "loihi", 0)
+    settled = LMUStack(**tiny_config(steps_per_element=20, settle_steps=3))
+    assert settled.rate_scale_for(x, "loihi", 50, candidates) < 800.0
+    lif = LMUStack(**tiny_config(hidden_neuron_type="lif"))
+    with pytest.raises(ValidationError, match="rectified-linear units"):
+        lif.rate_scale_for(x, "loihi", 50)
