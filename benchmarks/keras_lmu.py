@@ -18,7 +18,7 @@ Rows, for one task:
 - the converted stack as it is (``from_keras(model, backend="loihi",
   spiking=True, ...)``) on the Loihi emulator (first ``--n-loihi``
   sequences), at the rate scale `LMUStack.rate_scale_for` chooses on 50
-  training sequences;
+  training sequences (``--loihi-rate-scale``, also used below);
 - spiking with Loihi's neurons, on nengo and on the Loihi emulator (first
   ``--n-loihi`` sequences), from parameters fine-tuned for up to
   ``--loihi-epochs`` epochs through Loihi's quantized neuron rates, the
@@ -133,11 +133,11 @@ def keras_rows(args, data):
 
 
 def loihi_rows(args, model, data, logits):
-    rate_scale = args.loihi_plain_rate_scale
-    if rate_scale is None:  # chosen on training sequences
-        rate_scale = from_keras(model).rate_scale_for(
+    if args.loihi_rate_scale is None:  # chosen on training sequences
+        args.loihi_rate_scale = from_keras(model).rate_scale_for(
             data["x"][:50], "loihi", args.loihi_steps
         )
+    rate_scale = args.loihi_rate_scale
     plain = runs.evaluate_converted(
         model,
         data,
@@ -220,14 +220,12 @@ def main(argv=None):
         "--n-loihi", type=int, default=200, help="emulator sequences (0: none)"
     )
     parser.add_argument("--loihi-steps", type=int, default=50)
-    parser.add_argument("--loihi-rate-scale", type=float, default=200.0)
     parser.add_argument(
-        "--loihi-plain-rate-scale",
+        "--loihi-rate-scale",
         type=float,
         default=None,
-        help="Hz per unit activation of the converted stack run on the emulator "
-        "without fine-tuning (default: LMUStack.rate_scale_for on 50 training "
-        "sequences)",
+        help="Hz per unit activation on the emulator, with and without "
+        "fine-tuning (default: LMUStack.rate_scale_for on 50 training sequences)",
     )
     parser.add_argument("--loihi-epochs", type=int, default=5)
     parser.add_argument(
