@@ -218,6 +218,69 @@ def as_moments(statistics):
     }
 
 
+#: The `LMUMemory` tuning arguments a memory's ``tuning`` may override: the
+#: ranges as ``[low, high]`` (uniform) or nengo distributions.
+TUNING_RANGES = ("max_rates", "intercepts")
+TUNING_NUMBERS = ("lead", "headroom")
+
+
+def check_tuning(tuning, attr="memory_tuning", obj=None):
+    """``tuning`` (a dict of `LMUMemory` tuning arguments: ``max_rates``,
+    ``intercepts``, ``lead``, ``headroom``) checked, as given (JSON-safe
+    where given so); `tuning_arguments` makes the arguments."""
+    if not isinstance(tuning, dict):
+        raise ValidationError(
+            f"must be a dict of tuning arguments (got {tuning!r})", attr, obj=obj
+        )
+    unknown = sorted(set(tuning) - set(TUNING_RANGES + TUNING_NUMBERS))
+    if unknown:
+        raise ValidationError(
+            f"unknown tuning arguments {unknown}; give some of "
+            f"{list(TUNING_RANGES + TUNING_NUMBERS)}",
+            attr,
+            obj=obj,
+        )
+    for key in TUNING_RANGES:
+        value = tuning.get(key)
+        if value is None or isinstance(value, nengo.dists.Distribution):
+            continue
+        bounds = np.asarray(value, dtype=float) if _numeric(value) else None
+        if bounds is None or bounds.shape != (2,) or not np.all(np.isfinite(bounds)):
+            raise ValidationError(
+                f"{key} must be [low, high] or a nengo distribution (got {value!r})",
+                attr,
+                obj=obj,
+            )
+    for key in TUNING_NUMBERS:
+        value = tuning.get(key)
+        if value is not None and not (_numeric(value) and np.isfinite(value)):
+            raise ValidationError(
+                f"{key} must be a finite number (got {value!r})", attr, obj=obj
+            )
+    return dict(tuning)
+
+
+def _numeric(value):
+    try:
+        np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def tuning_arguments(tuning):
+    """`LMUMemory` arguments from a checked ``tuning`` (`check_tuning`)."""
+    return {
+        key: (
+            nengo.dists.Uniform(*value)
+            if key in TUNING_RANGES
+            and not isinstance(value, nengo.dists.Distribution)
+            else value
+        )
+        for key, value in (tuning or {}).items()
+    }
+
+
 def _significant_mean(states):
     """The mean of ``states`` ``(runs, steps, size_in, order)`` where it
     stands out from the spread of the runs' own means (by 3 standard errors;

@@ -91,6 +91,7 @@ LAYER_OPTIONS = (
     "memory_synapse",
     "memory_input_rms",
     "memory_statistics",
+    "memory_tuning",
 )
 #: The keys each kind of layer must give, and those it may give.
 REQUIRED_KEYS = {
@@ -146,7 +147,8 @@ class LMUStack(MappedNetwork):
         ``trainable_theta``, ``lagged_memory`` and ``hidden_neuron_type``
         (the stack's if not given); optionally ``memory_neuron_type`` (a
         neuron type or its config: the neural memory, instead of the exact
-        one), ``memory_n_neurons`` and ``memory_synapse``.  Or a
+        one), ``memory_n_neurons``, ``memory_synapse`` and ``memory_tuning``.
+        Or a
         `.DenseLayer`: ``{"kind": "dense", "units": n, "neuron_type": ...}``
         (None: linear).  A layer's input dimensions are the previous layer's
         output dimensions.
@@ -184,7 +186,9 @@ class LMUStack(MappedNetwork):
         Simulator step.
     synapse : float or None
         Lowpass on the connections from each layer's output to the next
-        layer's input (smooths spikes between layers; None for training).
+        layer's input, and from each neural memory to its hidden neurons
+        (`.LMUNetwork`'s ``memory_readout_synapse``): it smooths spikes
+        between populations (None for training).
     host_scale : float or list of float, optional
         Every layer's (or each layer's) `.LMUNetwork` ``host_scale``.
     memory_synapse : float or list of float, optional
@@ -375,6 +379,8 @@ class LMUStack(MappedNetwork):
             options["memory_neuron_type"] = neurons.from_config(
                 options["memory_neuron_type"]
             )
+            if self.synapse is not None and layer["hidden_units"] > 0:
+                options["memory_readout_synapse"] = self.synapse
             if self.memory_synapse is not None:
                 synapses = np.broadcast_to(
                     np.asarray(self.memory_synapse, dtype=float),
