@@ -1,6 +1,7 @@
 """LMUMemory: the LMU's linear memory as a recurrent (spiking) Nengo network."""
 
 import functools
+import numbers
 import warnings
 
 import nengo
@@ -219,64 +220,67 @@ def as_moments(statistics):
 
 
 #: The `LMUMemory` tuning arguments a memory's ``tuning`` may override: the
-#: ranges as ``[low, high]`` (uniform) or nengo distributions.
+#: ranges as ``[low, high]`` (uniform), the numbers as numbers.
 TUNING_RANGES = ("max_rates", "intercepts")
 TUNING_NUMBERS = ("lead", "headroom")
 
 
 def check_tuning(tuning, attr="memory_tuning", obj=None):
-    """``tuning`` (a dict of `LMUMemory` tuning arguments: ``max_rates``,
-    ``intercepts``, ``lead``, ``headroom``) checked, as given (JSON-safe
-    where given so); `tuning_arguments` makes the arguments."""
+    """``tuning`` (a dict of `LMUMemory` tuning arguments: ``max_rates`` and
+    ``intercepts`` as ``[low, high]`` or `nengo.dists.Uniform`, ``lead`` and
+    ``headroom`` as numbers) checked and made JSON-safe (ranges as two
+    floats); `tuning_arguments` makes the arguments."""
+
+    def refuse(message):
+        raise ValidationError(message, attr, obj=obj)
+
     if not isinstance(tuning, dict):
-        raise ValidationError(
-            f"must be a dict of tuning arguments (got {tuning!r})", attr, obj=obj
-        )
+        refuse(f"must be a dict of tuning arguments (got {tuning!r})")
     unknown = sorted(set(tuning) - set(TUNING_RANGES + TUNING_NUMBERS))
     if unknown:
-        raise ValidationError(
+        refuse(
             f"unknown tuning arguments {unknown}; give some of "
-            f"{list(TUNING_RANGES + TUNING_NUMBERS)}",
-            attr,
-            obj=obj,
+            f"{list(TUNING_RANGES + TUNING_NUMBERS)}"
         )
-    for key in TUNING_RANGES:
-        value = tuning.get(key)
-        if value is None or isinstance(value, nengo.dists.Distribution):
-            continue
-        bounds = np.asarray(value, dtype=float) if _numeric(value) else None
-        if bounds is None or bounds.shape != (2,) or not np.all(np.isfinite(bounds)):
-            raise ValidationError(
-                f"{key} must be [low, high] or a nengo distribution (got {value!r})",
-                attr,
-                obj=obj,
-            )
-    for key in TUNING_NUMBERS:
-        value = tuning.get(key)
-        if value is not None and not (_numeric(value) and np.isfinite(value)):
-            raise ValidationError(
-                f"{key} must be a finite number (got {value!r})", attr, obj=obj
-            )
-    return dict(tuning)
+    checked = {}
+    for key, value in tuning.items():
+        if key in TUNING_RANGES:
+            if isinstance(value, nengo.dists.Uniform):
+                value = [value.low, value.high]
+            bounds = _finite_numbers(value)
+            if bounds is None or bounds.shape != (2,) or bounds[0] > bounds[1]:
+                refuse(f"{key} must be [low, high] with low <= high (got {value!r})")
+            checked[key] = [float(b) for b in bounds]
+        else:
+            number = _finite_numbers(value)
+            if number is None or number.ndim != 0:
+                refuse(f"{key} must be a finite number (got {value!r})")
+            checked[key] = float(number)
+    if checked.get("max_rates", [1])[0] <= 0:
+        refuse("max_rates must be above 0 Hz")
+    if checked.get("intercepts", [0, 0])[1] >= 1:
+        refuse("intercepts must stay below 1 (a neuron must fire within its radius)")
+    if checked.get("headroom", 1) <= 0:
+        refuse("headroom must be above 0")
+    return checked
 
 
-def _numeric(value):
-    try:
-        np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return True
+def _finite_numbers(value):
+    """``value`` as a float array, or None unless it is finite numbers (not
+    strings or booleans)."""
+    flat = np.ravel(np.asarray(value, dtype=object))
+    if not all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in flat
+    ):
+        return None
+    array = np.asarray(value, dtype=float)
+    return array if np.all(np.isfinite(array)) else None
 
 
 def tuning_arguments(tuning):
     """`LMUMemory` arguments from a checked ``tuning`` (`check_tuning`)."""
     return {
-        key: (
-            nengo.dists.Uniform(*value)
-            if key in TUNING_RANGES
-            and not isinstance(value, nengo.dists.Distribution)
-            else value
-        )
+        key: nengo.dists.Uniform(*value) if key in TUNING_RANGES else value
         for key, value in (tuning or {}).items()
     }
 

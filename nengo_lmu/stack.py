@@ -49,7 +49,7 @@ from nengo.params import IntParam, Parameter
 from nengo_lmu import neurons
 from nengo_lmu.backends.mapped import MappedNetwork
 from nengo_lmu.data import hold
-from nengo_lmu.memory import InputStatistics, as_moments
+from nengo_lmu.memory import InputStatistics, as_moments, check_tuning
 from nengo_lmu.network import DenseLayer, LMUNetwork
 from nengo_lmu.version import version
 
@@ -186,9 +186,9 @@ class LMUStack(MappedNetwork):
         Simulator step.
     synapse : float or None
         Lowpass on the connections from each layer's output to the next
-        layer's input, and from each neural memory to its hidden neurons
-        (`.LMUNetwork`'s ``memory_readout_synapse``): it smooths spikes
-        between populations (None for training).
+        layer's input, and, spiking, from each neural memory to its hidden
+        neurons (`.LMUNetwork`'s ``memory_readout_synapse``): it smooths
+        spikes between populations (None for training).
     host_scale : float or list of float, optional
         Every layer's (or each layer's) `.LMUNetwork` ``host_scale``.
     memory_synapse : float or list of float, optional
@@ -379,7 +379,7 @@ class LMUStack(MappedNetwork):
             options["memory_neuron_type"] = neurons.from_config(
                 options["memory_neuron_type"]
             )
-            if self.synapse is not None and layer["hidden_units"] > 0:
+            if self.spiking and self.synapse is not None and layer["hidden_units"]:
                 options["memory_readout_synapse"] = self.synapse
             if self.memory_synapse is not None:
                 synapses = np.broadcast_to(
@@ -402,6 +402,8 @@ class LMUStack(MappedNetwork):
                     layer[key] = neurons.to_config(layer[key])
             if layer.get("memory_statistics") is not None:
                 layer["memory_statistics"] = as_moments(layer["memory_statistics"])
+            if layer.get("memory_tuning") is not None:
+                layer["memory_tuning"] = check_tuning(layer["memory_tuning"])
             if layer.get("trainable_theta", False):
                 elements = self.steps_per_element * self.dt
                 layer["theta"] = float(net.current_theta() / elements)
@@ -665,7 +667,8 @@ class LMUStack(MappedNetwork):
             raise ValidationError("needs at least one sequence", attr="x", obj=self)
         config = self.get_config()
         config["layers"] = [
-            dict(layer, memory_neuron_type=None)
+            {k: v for k, v in layer.items() if k != "memory_tuning"}
+            | {"memory_neuron_type": None}
             if layer_kind(layer) == "lmu"
             else layer
             for layer in config["layers"]

@@ -146,7 +146,10 @@ def test_memory_tuning_reaches_the_memory_and_survives_a_save(tmp_path):
     layer's is untouched, and the tuning is saved with the stack."""
     config = onchip_config()
     tuning = {"intercepts": [-1.5, -1.1], "max_rates": [100, 110], "lead": 0.0}
-    config["layers"][0]["memory_tuning"] = tuning
+    # a uniform distribution is kept as its range (the config stays JSON)
+    config["layers"][0]["memory_tuning"] = dict(
+        tuning, intercepts=nengo.dists.Uniform(-1.5, -1.1)
+    )
     stack = LMUStack.from_config(config, spiking=True, spiking_backend="loihi",
                                  add_to_container=False)
     memory = stack.layers[0].memory
@@ -158,6 +161,9 @@ def test_memory_tuning_reaches_the_memory_and_survives_a_save(tmp_path):
     path = str(tmp_path / "tuned.npz")
     stack.save(path)
     assert LMUStack.load(path).get_config()["layers"][0]["memory_tuning"] == tuning
+    # the exact memories that measure what each memory receives take no tuning
+    calibrated = stack.calibrated(np.ones((2, SEQ_LEN, 1)))
+    assert calibrated.layers[0].memory.lead == 0.0
 
 
 @pytest.mark.parametrize(
@@ -166,6 +172,13 @@ def test_memory_tuning_reaches_the_memory_and_survives_a_save(tmp_path):
         ({"gain": 2}, "unknown tuning arguments"),
         ({"intercepts": [-1.5]}, "intercepts must be"),
         ({"lead": float("nan")}, "lead must be"),
+        ({"lead": True}, "lead must be"),
+        ({"lead": [0.1, 0.2]}, "lead must be"),
+        ({"intercepts": [0.5, -0.5]}, "low <= high"),
+        ({"intercepts": ["-1", "0"]}, "intercepts must be"),
+        ({"intercepts": [0.5, 1.2]}, "below 1"),
+        ({"max_rates": [0, 100]}, "above 0 Hz"),
+        ({"headroom": 0}, "headroom must be above 0"),
         ("wide", "must be a dict"),
     ],
 )
