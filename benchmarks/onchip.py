@@ -83,7 +83,9 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
             add_to_container=False, **deploy,
         )
         start = time.perf_counter()
-        score = stack.score(stack.predict(x), y)
+        score = stack.score(
+            stack.predict(x, progress=report.Progress(f"sequences, {memory}")), y
+        )
         wall = time.perf_counter() - start
         use = backends.get(backend).resources(stack, hold(x[:1], steps)[0])
         use.pop("host_sources", None)
