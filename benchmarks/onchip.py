@@ -16,6 +16,7 @@ between host and chip each step) and, last, one JSON line.
 
     python benchmarks/onchip.py --backend nengo --n 1000 --neurons 100,30 --steps 20
     python benchmarks/onchip.py --task psdigits --backend nengo --n 497 --steps 20
+    python benchmarks/onchip.py --backend dl --rate --n 1000 --neurons 100,30
     python benchmarks/onchip.py --backend nengo --spiking-backend loihi --n 200 \
         --neurons 100,30 --steps 20
     python benchmarks/onchip.py --backend loihi --n 60 --neurons 100,30 --steps 20
@@ -55,7 +56,7 @@ def quarter_windows(config, steps, dt=0.001):
 
 
 def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
-        spiking_backend=None, tuning=None):
+        spiking_backend=None, tuning=None, spiking=True):
     """The table's rows: the exact memory, then the memory on neurons."""
     task = tasks.get(task)
     neurons_of = spiking_backend or backend
@@ -77,7 +78,7 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
         ("neurons", neural_config(saved.config, neurons, statistics, tuning)),
     ):
         stack = LMUStack.from_config(
-            config, saved.parameters, backend=backend, spiking=True,
+            config, saved.parameters, backend=backend, spiking=spiking,
             spiking_backend=spiking_backend,
             steps_per_element=steps, memory_synapse=memory_synapse,
             add_to_container=False, **deploy,
@@ -99,7 +100,13 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--task", default="mnist1d", choices=("mnist1d", "psdigits"))
-    parser.add_argument("--backend", default="nengo", choices=("nengo", "loihi"))
+    parser.add_argument(
+        "--backend", default="nengo", choices=("nengo", "dl", "loihi")
+    )
+    parser.add_argument(
+        "--rate", action="store_true",
+        help="rate neurons, one step per element (the network as trained)",
+    )
     parser.add_argument(
         "--spiking-backend", default=None, choices=("nengo", "loihi"),
         help="whose spiking neurons (default: the backend's); loihi on the nengo "
@@ -119,7 +126,7 @@ def main(argv=None):
         help="recurrent synapse (s) per layer (default: a quarter of each window)",
     )
     parser.add_argument(
-        "--synapse", type=float, default=0.005,
+        "--synapse", type=float, default=0.005,  # None with --rate
         help="lowpass (s) between layers and on each memory's readout into its "
         "hidden neurons (default 0.005)",
     )
@@ -130,6 +137,8 @@ def main(argv=None):
         "input, white noise of rms 0.3)",
     )
     args = parser.parse_args(argv)
+    if args.rate:  # as training.evaluate runs rates: no lowpass between layers
+        args.steps, args.synapse = 1, None
     warnings.filterwarnings("ignore", message="No GPU support detected")
     n_layers = len(tasks.get(args.task).config()["layers"])
     neurons = [int(v) for v in args.neurons.split(",")]
@@ -139,7 +148,7 @@ def main(argv=None):
     ]
     rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n,
                args.calibrate, args.synapse, args.spiking_backend,
-               args.memory_tuning)
+               args.memory_tuning, not args.rate)
     report.print_table(
         rows, title=f"{args.task}: the memory on neurons beside the exact memory"
     )
