@@ -20,6 +20,12 @@ between host and chip each step) and, last, one JSON line.
     python benchmarks/onchip.py --backend nengo --spiking-backend loihi --n 200 \
         --neurons 100,30 --steps 20
     python benchmarks/onchip.py --backend loihi --n 60 --neurons 100,30 --steps 20
+    python benchmarks/onchip.py --backend loihi --n 200 --neurons 100,30 \
+        --steps 20 --memory-tuning '{"intercepts": [-1.5, -1.1], "lead": 0}' \
+        --jobs 2
+
+``--jobs N`` shares the test sequences between N processes (the emulator
+runs one core per process).
 """
 
 import argparse
@@ -27,26 +33,13 @@ import json
 import time
 import warnings
 
+import numpy as np
+
 from nengo_lmu import backends, tasks
 from nengo_lmu.data import hold
 from nengo_lmu.experiments import report
-from nengo_lmu.stack import LMUStack, read_file
-
-
-def neural_config(config, neurons, statistics=None, tuning=None):
-    """``config`` with every LMU layer's memory on ``neurons[i]`` neurons,
-    scaled for ``statistics[i]`` (if given; else for `.LMUNetwork`'s default
-    input, white noise of rms ``memory_input_rms``), tuned as ``tuning`` says
-    (if given; else the backend's default)."""
-    config = dict(config)
-    statistics = statistics or [None] * len(config["layers"])
-    config["layers"] = [
-        dict(layer, memory_neuron_type="relu", memory_n_neurons=n)
-        | ({} if stats is None else {"memory_statistics": stats.to_dict()})
-        | ({} if tuning is None else {"memory_tuning": tuning})
-        for layer, n, stats in zip(config["layers"], neurons, statistics)
-    ]
-    return config
+from nengo_lmu.experiments.parallel import run_points
+from nengo_lmu.stack import LMUStack, read_file, with_neural_memories
 
 
 def quarter_windows(config, steps, dt=0.001):
@@ -55,9 +48,18 @@ def quarter_windows(config, steps, dt=0.001):
     return [layer["theta"] * steps * dt / 4 for layer in config["layers"]]
 
 
+def predict(config, parameters, options, x, label=None):
+    """The outputs on ``x`` of the stack ``config`` builds with ``options``
+    (`.LMUStack.from_config`'s): one process's share of the sequences."""
+    stack = LMUStack.from_config(config, parameters, add_to_container=False,
+                                 **options)
+    return stack.predict(x, progress=report.Progress(label) if label else None)
+
+
 def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
-        spiking_backend=None, tuning=None, spiking=True):
-    """The table's rows: the exact memory, then the memory on neurons."""
+        spiking_backend=None, tuning=None, spiking=True, jobs=1):
+    """The table's rows: the exact memory, then the memory on neurons, the
+    test sequences shared between ``jobs`` processes."""
     task = tasks.get(task)
     neurons_of = spiking_backend or backend
     saved = read_file(task.params_path(neurons_of))
@@ -75,18 +77,22 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     rows = []
     for memory, config in (
         ("exact (host)", saved.config),
-        ("neurons", neural_config(saved.config, neurons, statistics, tuning)),
+        ("neurons", with_neural_memories(saved.config, neurons, statistics, tuning)),
     ):
-        stack = LMUStack.from_config(
-            config, saved.parameters, backend=backend, spiking=spiking,
-            spiking_backend=spiking_backend,
-            steps_per_element=steps, memory_synapse=memory_synapse,
-            add_to_container=False, **deploy,
-        )
+        options = dict(deploy, backend=backend, spiking=spiking,
+                       spiking_backend=spiking_backend, steps_per_element=steps,
+                       memory_synapse=memory_synapse)
+        stack = LMUStack.from_config(config, saved.parameters,
+                                     add_to_container=False, **options)
         start = time.perf_counter()
-        score = stack.score(
-            stack.predict(x, progress=report.Progress(f"sequences, {memory}")), y
-        )
+        # one share per process, or five (each reported as it ends)
+        shares = np.array_split(x, 1 if jobs == 1 else min(5 * jobs, len(x)))
+        outputs = run_points(predict, [
+            dict(config=config, parameters=saved.parameters, options=options,
+                 x=share, label=f"sequences, {memory}" if jobs == 1 else None)
+            for share in shares
+        ], jobs=jobs)
+        score = stack.score(np.concatenate(outputs), y)
         wall = time.perf_counter() - start
         use = backends.get(backend).resources(stack, hold(x[:1], steps)[0])
         use.pop("host_sources", None)
@@ -136,6 +142,11 @@ def main(argv=None):
         help="training sequences the memories are scaled for (0: the default "
         "input, white noise of rms 0.3)",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=1,
+        help="processes sharing the test sequences (the scores equal one "
+        "process's; the times per sequence are wall times over all of them)",
+    )
     args = parser.parse_args(argv)
     if args.rate:  # as training.evaluate runs rates: no lowpass between layers
         args.steps, args.synapse = 1, None
@@ -148,14 +159,14 @@ def main(argv=None):
     ]
     rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n,
                args.calibrate, args.synapse, args.spiking_backend,
-               args.memory_tuning, not args.rate)
+               args.memory_tuning, not args.rate, args.jobs)
     report.print_table(
         rows, title=f"{args.task}: the memory on neurons beside the exact memory"
     )
     report.print_json({"task": args.task, "neurons": neurons,
                        "memory_synapse": rows[-1]["memory_synapse"],
                        "synapse": args.synapse, "steps_per_element": args.steps,
-                       "calibrate": args.calibrate,
+                       "calibrate": args.calibrate, "jobs": args.jobs,
                        "memory_tuning": args.memory_tuning,
                        "rows": rows})
 

@@ -946,6 +946,47 @@ def _init_args(cls):
     return set(code.co_varnames[1 : code.co_argcount])
 
 
+def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
+                         neuron_type="relu"):
+    """A copy of the stack ``config`` whose LMU layers keep their memories on
+    neurons: layer i's on ``n_neurons[i]`` ``neuron_type`` neurons per
+    dimension (an int: in every layer), scaled for ``statistics[i]``
+    (`LMUStack.memory_statistics`'s list; None: `.LMUNetwork`'s default
+    input) and tuned as ``tuning`` says (`.LMUNetwork`'s ``memory_tuning``;
+    None: the backend's).  Dense layers are left as they are.  The
+    parameters of the exact-memory stack load into the result.
+
+    Examples
+    --------
+    >>> config = LMUStack(input_d=1, seq_len=4, layers=[dict(
+    ...     memory_d=1, order=3, theta=4, hidden_units=10, output_d=2)]
+    ... ).get_config()
+    >>> with_neural_memories(config, 50)["layers"][0]["memory_n_neurons"]
+    50
+    """
+    layers = list(config["layers"])
+    counts = [n_neurons] * len(layers) if np.ndim(n_neurons) == 0 else n_neurons
+    statistics = [None] * len(layers) if statistics is None else statistics
+    if len(counts) != len(layers) or len(statistics) != len(layers):
+        raise ValidationError(
+            f"gives {len(counts)} neuron counts and {len(statistics)} statistics "
+            f"for {len(layers)} layers; give one of each per layer",
+            attr="n_neurons",
+        )
+    for i, (layer, n, stats) in enumerate(zip(layers, counts, statistics)):
+        if layer_kind(layer) != "lmu":
+            continue
+        layers[i] = dict(layer, memory_neuron_type=neuron_type,
+                         memory_n_neurons=int(n))
+        if stats is not None:
+            layers[i]["memory_statistics"] = (
+                stats if isinstance(stats, dict) else stats.to_dict()
+            )
+        if tuning is not None:
+            layers[i]["memory_tuning"] = tuning
+    return dict(config, layers=layers)
+
+
 def _neural_readout(layer):
     """Whether ``layer``'s output is a readout of neurons alone (its hidden
     neurons, without a bias from the host)."""

@@ -191,3 +191,34 @@ def test_memory_tuning_is_checked(tuning, message):
     with pytest.raises(ValidationError, match="memory_tuning"):
         LMUNetwork(**dict(options, memory_neuron_type=None,
                           memory_tuning={"lead": 0.0}))
+
+
+def test_with_neural_memories_puts_an_exact_stacks_memories_on_neurons(rng):
+    """The exact-memory stack's config and parameters, its memories moved
+    onto neurons: each layer gets its own count and its own input
+    statistics, the trained parameters load, and the rate network still
+    computes what the exact one does (to the memories' decoding error:
+    0.5 % rms over seeds)."""
+    from nengo_lmu.stack import with_neural_memories
+
+    exact_config = dict(onchip_config(), layers=[
+        {k: v for k, v in layer.items() if k not in ("memory_neuron_type",
+                                                     "memory_n_neurons")}
+        for layer in onchip_config()["layers"]
+    ])
+    exact = LMUStack.from_config(exact_config, add_to_container=False)
+    x, _ = first_half_larger(rng, 20)
+    statistics = exact.memory_statistics(x)
+    config = with_neural_memories(exact.get_config(), [60, 30], statistics)
+    assert "memory_neuron_type" not in exact_config["layers"][0]  # not rewritten
+    assert [layer["memory_n_neurons"] for layer in config["layers"]] == [60, 30]
+    assert config["layers"][1]["memory_statistics"] == statistics[1].to_dict()
+    neural = LMUStack.from_config(config, exact.get_parameters(),
+                                  add_to_container=False)
+    assert neural.layers[0].memory.n_neurons == 60
+    exact_out, neural_out = exact.predict(x[:5]), neural.predict(x[:5])
+    assert np.sqrt(np.mean((neural_out - exact_out) ** 2)) < 0.02 * np.sqrt(
+        np.mean(exact_out**2)
+    )
+    with pytest.raises(ValidationError, match="2 layers; give one of each"):
+        with_neural_memories(exact.get_config(), [60])
