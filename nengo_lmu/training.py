@@ -8,9 +8,11 @@ several steps (`DEFAULT_SPIKING_STEPS` unless told otherwise) and warn when
 that is too few.
 """
 
+import contextlib
 import time
 import warnings
 
+import nengo
 import numpy as np
 from nengo.exceptions import ValidationError
 
@@ -165,6 +167,70 @@ def _fit_arrays(stack, data, batch_size, validation):
     return x_held, y_held, validation_data
 
 
+def spike_noise_for(rate_scale, steps_per_element, dt=0.001):
+    """The rms error of a spiking unit's output read from its spikes over one
+    held element, against the rate unit's output.
+
+    A regular-spiking unit's count over the element's ``steps_per_element *
+    dt`` seconds misses ``rate * window`` by the difference of its voltage's
+    residues at the element's two ends, each about uniform on [0, 1) spike,
+    so by ``1 / sqrt(6)`` spike rms; each spike is ``1 / rate_scale`` of
+    output (Hz per unit activation)::
+
+        sigma = 1 / (sqrt(6) * rate_scale * steps_per_element * dt)
+
+    Examples
+    --------
+    >>> round(spike_noise_for(1000.0, 20), 4)
+    0.0204
+    """
+    window = steps_per_element * dt
+    return 1.0 / (np.sqrt(6.0) * rate_scale * window)
+
+
+def check_spike_noise(spike_noise):
+    """``spike_noise`` as a float (None: 0), or a ValidationError."""
+    if spike_noise is None:
+        return 0.0
+    try:
+        value = None if isinstance(spike_noise, (bool, str)) else float(spike_noise)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or not np.isfinite(value) or value < 0:
+        raise ValidationError(
+            f"must be a finite number >= 0 (got {spike_noise!r}); 0 trains "
+            "without noise, spike_noise_for() gives what spikes add",
+            attr="spike_noise",
+        )
+    return value
+
+
+@contextlib.contextmanager
+def hidden_noise(stack, spike_noise):
+    """While in the block, every hidden unit of ``stack`` gets white noise
+    of ``spike_noise`` rms (in its output's units) in its input at every
+    step; the units' own ``noise`` afterwards."""
+    if not spike_noise:
+        yield
+        return
+    units = [
+        layer.units for layer in stack.layers
+        if isinstance(getattr(layer, "units", None), nengo.Ensemble)
+    ]
+    saved = [ens.noise for ens in units]
+    try:
+        for ens in units:
+            # a rectified unit's output moves by its amplitude per unit of input
+            amplitude = getattr(ens.neuron_type, "amplitude", 1.0)
+            ens.noise = nengo.processes.WhiteNoise(
+                nengo.dists.Gaussian(0, spike_noise / amplitude), scale=False
+            )
+        yield
+    finally:
+        for ens, noise in zip(units, saved):
+            ens.noise = noise
+
+
 def fit(
     stack,
     data,
@@ -174,6 +240,7 @@ def fit(
     verbose=1,
     validation=False,
     unroll=1,
+    spike_noise=None,
 ):
     """Train ``stack`` on ``data`` in NengoDL.
 
@@ -182,15 +249,20 @@ def fit(
     principle-3 mappings stay fixed (`.DLBackend.configure`); every other
     weight trains.  Spiking neurons train through their rate curves (those of
     ``stack.spiking_backend``'s types: Loihi's quantized rates for Loihi
-    neurons).  Afterwards the trained values are written back into the
-    stack's connections and ensembles, so `.LMUStack.save` and any simulator
-    see them.
+    neurons).  With ``spike_noise``, every hidden unit's input gets Gaussian
+    noise of that rms (in units of the unit's output) at every training
+    step: the error that reading the unit from its spikes adds when it is
+    deployed spiking (`spike_noise_for`), so that training finds a readout
+    that tolerates it (the noise is in training only).  Afterwards the
+    trained values are written back into the stack's connections and
+    ensembles, so `.LMUStack.save` and any simulator see them.
 
     Returns
     -------
     dict
         ``history`` (Keras history dict) and ``wall_s`` (training time).
     """
+    spike_noise = check_spike_noise(spike_noise)
     x_held, y_held, validation_data = _fit_arrays(stack, data, batch_size, validation)
     classification = np.issubdtype(y_held.dtype, np.integer)
     steps = stack.steps_per_element
@@ -204,6 +276,7 @@ def fit(
     start = time.perf_counter()
     with (
         dl.quiet(),
+        hidden_noise(stack, spike_noise),
         nengo_dl.Simulator(
             stack,
             dt=stack.dt,

@@ -198,3 +198,99 @@ def test_spiking_evaluation_at_any_dt(dt, capsys):
     figures = last_json(capsys)
     assert figures["dt"] == dt and figures["steps_per_element"] == 10
     assert figures["accuracy"] >= 0.7
+
+
+def test_spike_noise_for_is_the_count_error_of_spiking_units(rng):
+    """`spike_noise_for` against spiking rectified-linear units in nengo:
+    the rms error of the output read from each held element's spike count
+    (1000 Hz per unit activation, 20 steps) matches it within 10 % (it is
+    within 3 % over three seeds)."""
+    import nengo
+
+    rate_scale, steps, elements = 1000.0, 20, 30
+    activation = rng.uniform(0.2, 1.0, size=200)
+    with nengo.Network(seed=0) as net:
+        units = nengo.Ensemble(
+            200, 1, neuron_type=nengo.SpikingRectifiedLinear(1 / rate_scale),
+            gain=np.ones(200), bias=rate_scale * activation,
+        )
+        probe = nengo.Probe(units.neurons)
+    with nengo.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(steps * elements)
+    per_element = sim.data[probe].reshape(elements, steps, 200).mean(axis=1)
+    errors = per_element[1:] - activation  # the first starts from rest
+    sigma = training.spike_noise_for(rate_scale, steps, sim.dt)
+    assert np.sqrt(np.mean(errors**2)) == pytest.approx(sigma, rel=0.1)
+
+
+def test_hidden_noise_is_on_in_training_only():
+    """The noise reaches every hidden unit's input at the rms asked for, in
+    the units' output, and the units' own noise is back afterwards; bad
+    values are refused by name."""
+    from nengo.exceptions import ValidationError
+
+    from nengo_lmu import LMUStack
+
+    stack = LMUStack(input_d=1, seq_len=4, rate_scale=50.0, layers=[
+        dict(memory_d=1, order=3, theta=4, hidden_units=10, output_d=2),
+        dict(memory_d=2, order=3, theta=4, hidden_units=5, output_d=2),
+    ])
+    units = [layer.units for layer in stack.layers]
+    with training.hidden_noise(stack, 0.02):
+        for ens in units:
+            output_noise = ens.noise.dist.std * ens.neuron_type.amplitude
+            assert output_noise == pytest.approx(0.02)
+            assert ens.noise.scale is False
+    assert [ens.noise for ens in units] == [None, None]
+    for bad in (-0.1, np.nan, "auto", True, [0.1, 0.2]):
+        with pytest.raises(ValidationError, match="spike_noise"):
+            training.fit(stack, {"x": np.zeros((2, 4, 1))}, spike_noise=bad)
+
+
+def test_spiking_parameters_where_they_exist():
+    """Spiking evaluations deploy a task's spike-noise-trained parameters
+    (``{task}_spiking.npz``), a backend's own first; rates the rate ones."""
+    mackey_glass, mnist1d = tasks.get("mackey_glass"), tasks.get("mnist1d")
+    assert mackey_glass.params_path("dl", spiking=True).endswith(
+        "mackey_glass_spiking.npz"
+    )
+    assert mackey_glass.params_path("dl").endswith("mackey_glass.npz")
+    assert mnist1d.params_path("nengo", spiking=True).endswith("mnist1d.npz")
+    assert mnist1d.params_path("loihi", spiking=True).endswith("mnist1d_loihi.npz")
+
+
+@requires_dl
+def test_train_with_spike_noise(monkeypatch, capsys, tmp_path):
+    """``train --spike-noise auto``: the task's spiking deployment's noise
+    (1000 Hz, 20 steps: 0.0204), said in the file; a number is taken as it
+    is, and anything else refused by name."""
+    from nengo_lmu.stack import read_file
+
+    small_mackey_glass(monkeypatch)
+    noises = []
+    fit = training.fit
+    monkeypatch.setattr(
+        training, "fit",
+        lambda *args, **kw: noises.append(kw["spike_noise"]) or fit(*args, **kw),
+    )
+    path = str(tmp_path / "mg.npz")
+    argv = ["train", "mackey_glass", "--spike-noise", "auto", "--out", path]
+    assert cli.main(argv) == 0
+    assert noises == [pytest.approx(0.0204, abs=1e-4)]
+    assert "--spike-noise auto" in read_file(path).made_by
+    assert 0 < last_json(capsys)["nrmse"] < 1
+    with pytest.raises(SystemExit):
+        cli.main(["train", "mackey_glass", "--spike-noise", "lots"])
+    assert "neither 'auto' nor a number" in capsys.readouterr().err
+
+
+@requires_dl
+def test_committed_mackey_glass_spiking(capsys):
+    """The spike-noise-trained Mackey-Glass parameters, spiking in NengoDL
+    with the memory updated once per element, on the first 32 test
+    segments (all 320: see the README)."""
+    argv = ["evaluate", "mackey_glass", "--backend", "dl", "--n", "32"]
+    assert cli.main(argv) == 0
+    figures = last_json(capsys)
+    assert figures["steps_per_element"] == 20 and figures["element_sync"] is True
+    assert figures["nrmse"] <= 0.2

@@ -1,5 +1,6 @@
 """``nengo-lmu train TASK`` and ``nengo-lmu evaluate TASK``: the task networks."""
 
+import argparse
 import time
 
 from nengo_lmu import backends, tasks, training
@@ -46,6 +47,16 @@ def add_command(subparsers):
         default=None,
         help="simulator step (s) the network is built and saved for (default "
         "0.001); windows are in elements, so any step computes the same",
+    )
+    train.add_argument(
+        "--spike-noise",
+        type=_spike_noise,
+        default=None,
+        help="rms of the Gaussian noise added to every hidden unit's input in "
+        "training, in units of its output: 'auto' for what the task's spiking "
+        "deployment adds (its rate and steps per element), 0 for none "
+        "(default: none); saved to TASK_spiking.npz, which spiking evaluations "
+        "then use",
     )
     train.set_defaults(run=run_train)
 
@@ -98,6 +109,17 @@ def add_command(subparsers):
     evaluate.set_defaults(run=run_evaluate)
 
 
+def _spike_noise(text):
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is neither 'auto' nor a number (rms, e.g. 0.02; 0: none)"
+        ) from None
+
+
 def _data_options(args):
     return {"mnist_path": args.mnist_path} if args.mnist_path else {}
 
@@ -108,6 +130,7 @@ def run_train(args):
         for key, value in (
             ("batch_size", args.batch_size),
             ("learning_rate", args.learning_rate),
+            ("spike_noise", args.spike_noise),
         )
         if value is not None
     }

@@ -23,7 +23,9 @@ def train_task(
     task : str or Task
     path : str, optional
         Where to save (default: the task's committed file, or
-        ``{task}_{train_through}.npz`` when training through a backend).
+        ``{task}_{train_through}.npz`` when training through a backend, or
+        ``{task}_spiking.npz`` when training with ``spike_noise``, which
+        spiking evaluations then use).
     epochs : int, optional
         Default: the task's.
     train_through : str, optional
@@ -40,7 +42,8 @@ def train_task(
         the file keeps it, and loading it builds the stack for it.
     **options
         Override the task's training options (``batch_size``,
-        ``learning_rate``).
+        ``learning_rate``, ``spike_noise``: `.training.fit`'s, or ``"auto"``
+        for `spike_noise`'s, what the task's spiking deployment adds).
 
     Returns
     -------
@@ -59,6 +62,11 @@ def train_task(
     if dt is not None:
         build["dt"] = dt
         command += f" --dt {dt:g}"
+    noise = fit_options.get("spike_noise")
+    if noise is not None:
+        command += f" --spike-noise {noise}"
+        if noise == "auto":
+            fit_options["spike_noise"] = spike_noise(task, dt=build.get("dt", 0.001))
     if train_through is not None:
         build.update(
             spiking=True,
@@ -71,11 +79,21 @@ def train_task(
         stack.load_parameters(init)
         command += f" --init {init}"
     result = training.fit(stack, data, verbose=verbose, **fit_options)
+    if train_through is None and fit_options.get("spike_noise"):
+        train_through = "spiking"  # saved as {task}_spiking.npz
     path = path or task.params_path(suffix=train_through)
     stack.save(path, made_by=command)
     result["path"] = path
     result["dt"] = stack.dt
     return result
+
+
+def spike_noise(task, backend="nengo", dt=0.001):
+    """What reading ``task``'s hidden units from their spikes adds to their
+    outputs when it is deployed spiking on ``backend`` (its ``rate_scale``
+    and steps per element): `.training.spike_noise_for`."""
+    steps = task.deploy_steps(backend) or training.DEFAULT_SPIKING_STEPS
+    return training.spike_noise_for(task.deploy.get("rate_scale", 1.0), steps, dt)
 
 
 def evaluate_task(
@@ -104,7 +122,7 @@ def evaluate_task(
     if steps_per_element is None and spiking:
         steps_per_element = task.deploy_steps(backend.name)
     result = training.evaluate(
-        path or task.params_path(backend.name),
+        path or task.params_path(backend.name, spiking=spiking),
         task.load_data(**(data_options or {})),
         mode,
         n=n,

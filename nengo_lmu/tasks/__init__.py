@@ -63,13 +63,18 @@ class Task:
     def __repr__(self):
         return f"<Task {self.name!r}>"
 
-    def params_path(self, backend=None, suffix=None):
+    def params_path(self, backend=None, suffix=None, spiking=False):
         """Where the task's trained parameters are committed: for ``backend``,
-        the ones trained for it (``{name}_{backend}.npz``) where they exist."""
-        if suffix is None and backend is not None:
-            path = os.path.join(PARAMS_DIR, f"{self.name}_{backend}.npz")
-            if os.path.exists(path):
-                return path
+        the ones trained for it (``{name}_{backend}.npz``) where they exist;
+        then, for a ``spiking`` deployment, the ones trained for spiking
+        (``{name}_spiking.npz``, with `.training.fit`'s ``spike_noise``) where
+        they exist."""
+        if suffix is None:
+            wanted = [backend] if backend is not None else []
+            for suffix_wanted in wanted + (["spiking"] if spiking else []):
+                path = os.path.join(PARAMS_DIR, f"{self.name}_{suffix_wanted}.npz")
+                if os.path.exists(path):
+                    return path
         name = self.name if suffix is None else f"{self.name}_{suffix}"
         return os.path.join(PARAMS_DIR, f"{name}.npz")
 
