@@ -85,6 +85,8 @@ def main(argv=None):
         "mackey_glass_spiking.npz's recipe; 0: not)",
     )
     args = parser.parse_args(argv)
+    if args.noise_epochs < 0:
+        parser.error(f"--noise-epochs must be 0 or more (got {args.noise_epochs})")
     warnings.filterwarnings("ignore", message="No GPU support detected")
     rows = []
     for seed in [int(s) for s in args.seeds.split(",")]:

@@ -62,7 +62,7 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     test sequences shared between ``jobs`` processes."""
     task = tasks.get(task)
     neurons_of = spiking_backend or backend
-    saved = read_file(task.params_path(neurons_of))
+    saved = read_file(task.params_path(neurons_of, spiking=spiking))
     memory_synapse = memory_synapse or quarter_windows(saved.config, steps)
     deploy = dict(task.deploy, synapse=synapse)
     data = task.load_data()
@@ -148,6 +148,8 @@ def main(argv=None):
         "process's; the times per sequence are wall times over all of them)",
     )
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1 (got {args.jobs})")
     if args.rate:  # as training.evaluate runs rates: no lowpass between layers
         args.steps, args.synapse = 1, None
     warnings.filterwarnings("ignore", message="No GPU support detected")

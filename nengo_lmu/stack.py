@@ -954,7 +954,10 @@ def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
     (`LMUStack.memory_statistics`'s list; None: `.LMUNetwork`'s default
     input) and tuned as ``tuning`` says (`.LMUNetwork`'s ``memory_tuning``;
     None: the backend's).  Dense layers are left as they are.  The
-    parameters of the exact-memory stack load into the result.
+    parameters of the exact-memory stack load into the result.  The memories'
+    recurrent synapses are a deployment choice: give them when building
+    (`LMUStack`'s ``memory_synapse``; a quarter of each window suits spiking
+    memories), or each layer's ``memory_synapse`` (0: unfiltered) applies.
 
     Examples
     --------

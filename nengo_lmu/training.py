@@ -179,6 +179,11 @@ def spike_noise_for(rate_scale, steps_per_element, dt=0.001):
 
         sigma = 1 / (sqrt(6) * rate_scale * steps_per_element * dt)
 
+    It is the phase-averaged form of `.NeuronLayer.count_errors` (a count
+    from rest, which `.LMUStack.rate_scale_for` weighs against Loihi's
+    coarser rates), for neurons that carry their voltage from one element
+    to the next, as nengo's do.
+
     Examples
     --------
     >>> round(spike_noise_for(1000.0, 20), 4)
@@ -208,8 +213,10 @@ def check_spike_noise(spike_noise):
 @contextlib.contextmanager
 def hidden_noise(stack, spike_noise):
     """While in the block, every hidden unit of ``stack`` gets white noise
-    of ``spike_noise`` rms (in its output's units) in its input at every
-    step; the units' own ``noise`` afterwards."""
+    of ``spike_noise`` rms in its input at every step, scaled so that a
+    rectified-linear unit's output moves by ``spike_noise`` (other types by
+    their slope; linear units, which are nodes, get none); the units' own
+    ``noise`` afterwards."""
     if not spike_noise:
         yield
         return
@@ -253,7 +260,10 @@ def fit(
     noise of that rms (in units of the unit's output) at every training
     step: the error that reading the unit from its spikes adds when it is
     deployed spiking (`spike_noise_for`), so that training finds a readout
-    that tolerates it (the noise is in training only).  Afterwards the
+    that tolerates it (`hidden_noise`; in training and Keras' validation
+    only).  It models each element's output read from spikes (``pooling=
+    "none"``, one step per element in training: at more steps the noise of
+    each step averages down over the element).  Afterwards the
     trained values are written back into the stack's connections and
     ensembles, so `.LMUStack.save` and any simulator see them.
 

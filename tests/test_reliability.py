@@ -680,7 +680,8 @@ def test_file_from_before_the_format_number_loads(tmp_path, rng):
 
 
 @pytest.mark.parametrize(
-    "name", ["mnist1d", "mnist1d_loihi", "psdigits", "mackey_glass"]
+    "name",
+    ["mnist1d", "mnist1d_loihi", "psdigits", "mackey_glass", "mackey_glass_spiking"],
 )
 def test_committed_parameter_files_load(name):
     path = os.path.join(os.path.dirname(nengo_lmu.__file__), "tasks", "params")

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from nengo.exceptions import ValidationError
 
 from nengo_lmu import cli, tasks, training
 from nengo_lmu.experiments import tasks as task_runs
@@ -128,7 +129,7 @@ def test_committed_loihi_aware_params(capsys):
     [("psdigits", "accuracy", 0.89), ("mackey_glass", "nrmse", 0.08)],
 )
 def test_committed_task_params_on_dl_rate(task, metric, bound, capsys):
-    """The committed psdigits (89.5 %) and Mackey-Glass (0.074) parameters."""
+    """The committed psdigits (89.5 %) and Mackey-Glass (0.071) parameters."""
     assert cli.main(["evaluate", task, "--backend", "dl-rate"]) == 0
     figures = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert figures["task"] == task
@@ -227,8 +228,6 @@ def test_hidden_noise_is_on_in_training_only():
     """The noise reaches every hidden unit's input at the rms asked for, in
     the units' output, and the units' own noise is back afterwards; bad
     values are refused by name."""
-    from nengo.exceptions import ValidationError
-
     from nengo_lmu import LMUStack
 
     stack = LMUStack(input_d=1, seq_len=4, rate_scale=50.0, layers=[
@@ -242,6 +241,12 @@ def test_hidden_noise_is_on_in_training_only():
             assert output_noise == pytest.approx(0.02)
             assert ens.noise.scale is False
     assert [ens.noise for ens in units] == [None, None]
+    x = np.ones((1, 4, 1))
+    quiet = stack.predict(x)
+    with training.hidden_noise(stack, 0.02):
+        noisy = stack.predict(x)
+    assert not np.allclose(noisy, quiet)  # the simulator adds it
+    assert np.array_equal(stack.predict(x), quiet)
     for bad in (-0.1, np.nan, "auto", True, [0.1, 0.2]):
         with pytest.raises(ValidationError, match="spike_noise"):
             training.fit(stack, {"x": np.zeros((2, 4, 1))}, spike_noise=bad)
@@ -266,7 +271,7 @@ def test_train_with_spike_noise(monkeypatch, capsys, tmp_path):
     is, and anything else refused by name."""
     from nengo_lmu.stack import read_file
 
-    small_mackey_glass(monkeypatch)
+    task = small_mackey_glass(monkeypatch)
     noises = []
     fit = training.fit
     monkeypatch.setattr(
@@ -282,6 +287,19 @@ def test_train_with_spike_noise(monkeypatch, capsys, tmp_path):
     with pytest.raises(SystemExit):
         cli.main(["train", "mackey_glass", "--spike-noise", "lots"])
     assert "neither 'auto' nor a number" in capsys.readouterr().err
+    # by default beside the task's files, as TASK_spiking.npz
+    monkeypatch.setattr(tasks, "PARAMS_DIR", str(tmp_path))
+    assert cli.main(["train", "mackey_glass", "--spike-noise", "0.01"]) == 0
+    assert noises[-1] == 0.01
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "mackey_glass_spiking.npz", "mg.npz"
+    ]
+    assert task.params_path("dl", spiking=True) == str(
+        tmp_path / "mackey_glass_spiking.npz"
+    )
+    # auto is refused where it does not apply: a pooled output
+    with pytest.raises(ValidationError, match="spike_noise.*pools its output"):
+        task_runs.train_task("psdigits", spike_noise="auto")
 
 
 @requires_dl

@@ -54,9 +54,10 @@ def add_command(subparsers):
         default=None,
         help="rms of the Gaussian noise added to every hidden unit's input in "
         "training, in units of its output: 'auto' for what the task's spiking "
-        "deployment adds (its rate and steps per element), 0 for none "
-        "(default: none); saved to TASK_spiking.npz, which spiking evaluations "
-        "then use",
+        "deployment adds to each element's output (its rate and steps per "
+        "element; tasks read per element only), 0 for none (default: none); "
+        "saved, unless --out or --train-through say otherwise, to "
+        "TASK_spiking.npz, which spiking evaluations then use",
     )
     train.set_defaults(run=run_train)
 
@@ -96,7 +97,12 @@ def add_command(subparsers):
     evaluate.add_argument(
         "--batch-size", type=int, default=100, help="sequences run at once"
     )
-    evaluate.add_argument("--params", default=None, help="a .npz from train")
+    evaluate.add_argument(
+        "--params", default=None,
+        help="a .npz from train (default: the task's for the backend where "
+        "there is one, then, spiking, TASK_spiking.npz where there is one, "
+        "else TASK.npz)",
+    )
     evaluate.add_argument(
         "--dt",
         type=float,

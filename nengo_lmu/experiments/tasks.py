@@ -1,5 +1,8 @@
 """Train and evaluate the ready-made task networks (`nengo_lmu.tasks`)."""
 
+import numpy as np
+from nengo.exceptions import ValidationError
+
 from nengo_lmu import backends, tasks, training
 from nengo_lmu.stack import LMUStack
 
@@ -66,7 +69,9 @@ def train_task(
     if noise is not None:
         command += f" --spike-noise {noise}"
         if noise == "auto":
-            fit_options["spike_noise"] = spike_noise(task, dt=build.get("dt", 0.001))
+            fit_options["spike_noise"] = spike_noise(
+                task, train_through or "nengo", dt=build.get("dt", 0.001)
+            )
     if train_through is not None:
         build.update(
             spiking=True,
@@ -89,11 +94,27 @@ def train_task(
 
 
 def spike_noise(task, backend="nengo", dt=0.001):
-    """What reading ``task``'s hidden units from their spikes adds to their
-    outputs when it is deployed spiking on ``backend`` (its ``rate_scale``
-    and steps per element): `.training.spike_noise_for`."""
+    """What reading ``task``'s hidden units from their spikes adds to each
+    element's output when it is deployed spiking on ``backend`` (its
+    ``rate_scale`` and steps per element): `.training.spike_noise_for`.
+
+    Only for a task whose output is read per element (``pooling="none"``)
+    and whose deployment gives every layer one ``rate_scale``: a pooled
+    output averages the count errors away, and one noise serves all units.
+    """
+    rate_scale = task.deploy.get("rate_scale")
+    pooling = task.config()["pooling"]
+    if pooling != "none" or rate_scale is None or np.ndim(rate_scale) != 0:
+        raise ValidationError(
+            f"'auto' is what spikes add to each element's output at the "
+            f"task's one deployment rate_scale, but {task.name} pools its "
+            f"output ({pooling!r}) or deploys with rate_scale {rate_scale!r}; "
+            "give spike_noise a number (training.spike_noise_for computes "
+            "one) or 0",
+            attr="spike_noise",
+        )
     steps = task.deploy_steps(backend) or training.DEFAULT_SPIKING_STEPS
-    return training.spike_noise_for(task.deploy.get("rate_scale", 1.0), steps, dt)
+    return training.spike_noise_for(rate_scale, steps, dt)
 
 
 def evaluate_task(
@@ -111,7 +132,8 @@ def evaluate_task(
 
     Spiking modes use the task's deployment settings (``overrides`` replace
     them) and its steps per element for the backend; the parameters default
-    to those trained for the backend where they exist.  ``overrides`` may
+    to those trained for the backend where they exist, then, spiking, to
+    those trained with spike noise (`.Task.params_path`).  ``overrides`` may
     also give ``dt``: the stack runs at that step with its windows, in
     elements, unchanged.
     """
