@@ -39,7 +39,8 @@ from nengo_lmu import backends, tasks
 from nengo_lmu.data import hold
 from nengo_lmu.experiments import report
 from nengo_lmu.experiments.parallel import run_points
-from nengo_lmu.stack import LMUStack, read_file, with_neural_memories
+from nengo_lmu.experiments.tasks import calibrated_config
+from nengo_lmu.stack import LMUStack, read_file
 
 
 def quarter_windows(config, steps, dt=0.001):
@@ -67,18 +68,10 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     deploy = dict(task.deploy, synapse=synapse)
     data = task.load_data()
     x, y = data["x_test"][:n], data["y_test"][:n]
-    statistics = None
-    if calibrate:
-        exact = LMUStack.from_config(
-            saved.config, saved.parameters, steps_per_element=steps,
-            add_to_container=False, **deploy,
-        )
-        statistics = exact.memory_statistics(data["x"][:calibrate])
+    neural = calibrated_config(saved, data["x"][:calibrate], neurons, steps, tuning,
+                               **deploy)
     rows = []
-    for memory, config in (
-        ("exact (host)", saved.config),
-        ("neurons", with_neural_memories(saved.config, neurons, statistics, tuning)),
-    ):
+    for memory, config in (("exact (host)", saved.config), ("neurons", neural)):
         options = dict(deploy, backend=backend, spiking=spiking,
                        spiking_backend=spiking_backend, steps_per_element=steps,
                        memory_synapse=memory_synapse)

@@ -554,14 +554,14 @@ class LMUStack(MappedNetwork):
 
     @classmethod
     def load(cls, path, **overrides):
-        """The stack saved at ``path``, with ``overrides`` of its config
-        (e.g. ``backend``, ``spiking``, ``steps_per_element``)."""
-        saved = read_file(path)
+        """The stack saved at ``path`` (or a `SavedStack`), with ``overrides``
+        of its config (e.g. ``backend``, ``spiking``, ``steps_per_element``)."""
+        saved = path if isinstance(path, SavedStack) else read_file(path)
         try:
             return cls.from_config(saved.config, saved.parameters, **overrides)
         except ValidationError as error:
             raise ValidationError(
-                f"{path}: {error}{saved.remake()}", attr="path"
+                f"{saved.path}: {error}{saved.remake()}", attr="path"
             ) from error
 
     def load_parameters(self, path):
@@ -950,7 +950,8 @@ def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
                          neuron_type="relu"):
     """A copy of the stack ``config`` whose LMU layers keep their memories on
     neurons: layer i's on ``n_neurons[i]`` ``neuron_type`` neurons per
-    dimension (an int: in every layer), scaled for ``statistics[i]``
+    dimension (an int: in every layer; None: layer i keeps its exact
+    memory), scaled for ``statistics[i]``
     (`LMUStack.memory_statistics`'s list; None: `.LMUNetwork`'s default
     input) and tuned as ``tuning`` says (`.LMUNetwork`'s ``memory_tuning``;
     None: the backend's).  Dense layers are left as they are.  The
@@ -977,7 +978,7 @@ def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
             attr="n_neurons",
         )
     for i, (layer, n, stats) in enumerate(zip(layers, counts, statistics)):
-        if layer_kind(layer) != "lmu":
+        if layer_kind(layer) != "lmu" or n is None:
             continue
         layers[i] = dict(layer, memory_neuron_type=neuron_type,
                          memory_n_neurons=int(n))
@@ -1119,6 +1120,12 @@ class SavedStack:
     def __init__(self, path, config, parameters, file_format, version, made_by):
         self.path, self.config, self.parameters = path, config, parameters
         self.format, self.version, self.made_by = file_format, version, made_by
+
+    def with_config(self, config):
+        """This file's parameters under another ``config`` (e.g.
+        `with_neural_memories`'s)."""
+        return SavedStack(self.path, config, self.parameters, self.format,
+                          self.version, self.made_by)
 
     def remake(self):
         """A sentence naming the command that re-makes the file (if known)."""

@@ -338,7 +338,8 @@ def evaluate(
     progress=None,
     **overrides,
 ):
-    """Evaluate the stack saved at ``path`` on ``data["x_test"][:n]``.
+    """Evaluate the stack saved at ``path`` (or a `.stack.SavedStack`) on
+    ``data["x_test"][:n]``.
 
     ``mode`` is an evaluation mode (`MODES`); ``steps_per_element`` defaults
     to 1 for rates and `DEFAULT_SPIKING_STEPS` spiking; ``overrides`` are

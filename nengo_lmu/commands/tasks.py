@@ -111,6 +111,14 @@ def add_command(subparsers):
         "with (0.001 for files that do not say); windows, in elements, are "
         "unchanged",
     )
+    evaluate.add_argument(
+        "--memory",
+        choices=tasks.Memories.CHOICES,
+        default=None,
+        help="each layer's memory: on neurons (on the chip on Loihi; as the "
+        "task's memories say) or exact (a host node: the hybrid); default: "
+        "the task's (neurons for mnist1d and psdigits)",
+    )
     evaluate.add_argument("--mnist-path", default=None, help="psmnist: local mnist.npz")
     evaluate.set_defaults(run=run_evaluate)
 
@@ -184,6 +192,7 @@ def run_evaluate(args):
         batch_size=args.batch_size,
         progress=report.Progress("sequences") if spiking else None,
         data_options=_data_options(args),
+        memory=args.memory,
         rate_scale=args.rate_scale,
         synapse=args.synapse,
         dt=args.dt,

@@ -4,7 +4,7 @@ import numpy as np
 from nengo.exceptions import ValidationError
 
 from nengo_lmu import backends, tasks, training
-from nengo_lmu.stack import LMUStack
+from nengo_lmu.stack import LMUStack, read_file, with_neural_memories
 
 
 def train_task(
@@ -126,6 +126,7 @@ def evaluate_task(
     batch_size=100,
     progress=None,
     data_options=None,
+    memory=None,
     **overrides,
 ):
     """Evaluate ``task``'s saved parameters on its first ``n`` test sequences.
@@ -136,16 +137,31 @@ def evaluate_task(
     those trained with spike noise (`.Task.params_path`).  ``overrides`` may
     also give ``dt``: the stack runs at that step with its windows, in
     elements, unchanged.
+
+    ``memory`` is ``"neurons"`` (each layer's memory on neurons as the task's
+    `.Memories` say: on Loihi on the chip), ``"exact"`` (a host node: the
+    hybrid) or None (the task's default); the result says which.
     """
     task = tasks.get(task) if isinstance(task, str) else task
+    memory = tasks.Memories.check(memory or task.memories.default)
     backend, spiking = training.parse_mode(mode)
     options = dict(task.deploy) if spiking else {}
+    if memory == "neurons" and spiking:
+        options.update(task.memories.settings(backend.name)["deploy"])
     options.update({k: v for k, v in overrides.items() if v is not None})
     if steps_per_element is None and spiking:
         steps_per_element = task.deploy_steps(backend.name)
+    data = task.load_data(**(data_options or {}))
+    saved = read_file(path or task.params_path(backend.name, spiking=spiking))
+    if memory == "neurons":
+        saved, options["memory_synapse"] = on_neurons(
+            task, saved, backend.name, data,
+            steps_per_element or (training.DEFAULT_SPIKING_STEPS if spiking else 1),
+            options,
+        )
     result = training.evaluate(
-        path or task.params_path(backend.name, spiking=spiking),
-        task.load_data(**(data_options or {})),
+        saved,
+        data,
         mode,
         n=n,
         steps_per_element=steps_per_element,
@@ -153,4 +169,44 @@ def evaluate_task(
         progress=progress,
         **options,
     )
-    return dict({"task": task.name}, **result)
+    return dict({"task": task.name, "memory": memory}, **result)
+
+
+def on_neurons(task, saved, backend, data, steps_per_element, options):
+    """``saved`` (a `.SavedStack`) with its memories on neurons as
+    ``task.memories`` say for ``backend``, scaled for the task's training
+    sequences, and the memories' recurrent synapses (s) at
+    ``steps_per_element`` (``options``: the deployment's stack options)."""
+    settings = task.memories.settings(backend)
+    if settings["n_neurons"] is None:
+        raise ValidationError(
+            f"{task.name} has no memory on neurons ({task.memories.why}); "
+            "evaluate it with memory='exact'",
+            attr="memory",
+        )
+    config = calibrated_config(
+        saved, data["x"][: settings["calibrate"]], settings["n_neurons"],
+        steps_per_element, settings["tuning"], **options,
+    )
+    dt = options.get("dt") or saved.config.get("dt", 0.001)
+    synapses = [
+        layer.get("theta", 0) * steps_per_element * dt * settings["window_fraction"]
+        for layer in saved.config["layers"]
+    ]
+    return saved.with_config(config), synapses
+
+
+def calibrated_config(saved, x, n_neurons, steps_per_element, tuning=None,
+                      **options):
+    """``saved``'s config with its LMU memories on ``n_neurons`` neurons per
+    dimension (`.stack.with_neural_memories`), each scaled for what it
+    receives on the sequences ``x`` (none: the default input) at
+    ``steps_per_element`` (``options``: further stack options)."""
+    statistics = None
+    if len(x):
+        exact = LMUStack.from_config(
+            saved.config, saved.parameters, steps_per_element=steps_per_element,
+            add_to_container=False, **options,
+        )
+        statistics = exact.memory_statistics(x)
+    return with_neural_memories(saved.config, n_neurons, statistics, tuning)

@@ -40,6 +40,9 @@ class Task:
         For a backend name, the backend whose spiking neurons' rate curves a
         second training runs through (``{"loihi": "loihi"}``: Loihi-aware
         parameters, saved as ``{name}_loihi.npz`` and used on that backend).
+    memories : Memories, optional
+        Which memory each layer deploys with (on neurons, on the chip on
+        Loihi, or exact, on the host), and why (default: exact).
     """
 
     def __init__(
@@ -52,6 +55,7 @@ class Task:
         deploy=None,
         steps_per_element=None,
         train_through=None,
+        memories=None,
     ):
         self.name, self.metric = name, metric
         self.config, self.load_data = config, load_data
@@ -59,6 +63,7 @@ class Task:
         self.deploy = dict(deploy or {})
         self.steps_per_element = dict(steps_per_element or {})
         self.train_through = dict(train_through or {})
+        self.memories = memories or Memories(None, "exact", "not chosen")
 
     def __repr__(self):
         return f"<Task {self.name!r}>"
@@ -82,6 +87,92 @@ class Task:
         """Steps per element of a spiking run on ``backend`` (None: the
         evaluation's default)."""
         return self.steps_per_element.get(backend)
+
+
+# Memory neurons whose input stays positive over the memory's range (and no
+# lag compensation, which would have nothing to compensate): Loihi's neurons
+# lose their voltage to negative input, so the default tuning drains them.
+POSITIVE_TUNING = {"intercepts": [-1.5, -1.1], "lead": 0}
+
+
+class Memories:
+    """Which memory each LMU layer of a task's network deploys with, and why.
+
+    A layer's memory is either exact (a `nengo.Node`: on Loihi it runs on the
+    host, the hybrid) or on neurons (`.stack.with_neural_memories`: on Loihi
+    on the chip), scaled for what it receives on the task's first
+    ``calibrate`` training sequences (`.LMUStack.memory_statistics`).
+
+    Parameters
+    ----------
+    n_neurons : list or None
+        Per layer, the neural memory's neurons per dimension; None for a
+        layer keeps its exact memory (None for all: no neural option).
+    default : {"neurons", "exact"}
+        What ``evaluate`` deploys unless told otherwise.
+    why : str
+        The reason, with the figures behind it.
+    window_fraction : float
+        Each neural memory's recurrent synapse as a fraction of its window.
+    tuning : dict, optional
+        The neural memories' ``memory_tuning`` (None: the backend's).
+    calibrate : int
+        Training sequences the neural memories are scaled for.
+    deploy : dict, optional
+        Spiking deployment settings (`.LMUStack` options) that replace the
+        task's with the memories on neurons (e.g. ``{"element_sync": False}``:
+        a neural memory runs at every step).
+    backends : dict, optional
+        Per backend name, settings that replace the above there (e.g.
+        ``{"loihi": {"window_fraction": 0.25}}``).
+
+    Examples
+    --------
+    >>> memories = Memories([100], "neurons", "measured", window_fraction=0.125,
+    ...                     backends={"loihi": {"window_fraction": 0.25}})
+    >>> memories.settings("loihi")["window_fraction"]
+    0.25
+    """
+
+    CHOICES = ("neurons", "exact")
+
+    def __init__(self, n_neurons, default, why, window_fraction=0.25, tuning=None,
+                 calibrate=100, deploy=None, backends=None):
+        self.n_neurons = n_neurons
+        self.default = self.check(default, "default")
+        self.why = why
+        self.window_fraction, self.tuning = window_fraction, tuning
+        self.calibrate = calibrate
+        self.deploy = dict(deploy or {})
+        self.backends = dict(backends or {})
+
+    def __repr__(self):
+        return f"<Memories {self.default!r}: {self.why}>"
+
+    @classmethod
+    def check(cls, choice, attr="memory"):
+        """``choice`` if it is one of `CHOICES`, else a ValidationError."""
+        if choice not in cls.CHOICES:
+            raise ValidationError(
+                f"{choice!r} is not a memory; use 'neurons' (on neurons: on the "
+                "chip on Loihi) or 'exact' (a host node: the hybrid)",
+                attr=attr,
+            )
+        return choice
+
+    def settings(self, backend):
+        """The neural memories' settings on ``backend`` (a name): a dict of
+        ``n_neurons``, ``window_fraction``, ``tuning``, ``calibrate`` and
+        ``deploy``."""
+        settings = {
+            "n_neurons": self.n_neurons,
+            "window_fraction": self.window_fraction,
+            "tuning": self.tuning,
+            "calibrate": self.calibrate,
+            "deploy": self.deploy,
+        }
+        settings.update(self.backends.get(backend, {}))
+        return settings
 
 
 def stack_config(task, seq_len, layers, seed=0, input_d=1, pooling="mean"):

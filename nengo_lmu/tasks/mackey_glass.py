@@ -34,7 +34,7 @@ rate 0.082, spiking 0.134 (the exact memory: the hybrid).
 """
 
 from nengo_lmu import data
-from nengo_lmu.tasks import Task, stack_config
+from nengo_lmu.tasks import Memories, Task, stack_config
 
 SEGMENT = 100
 
@@ -71,4 +71,12 @@ TASK = Task(
     # spiking: 1000 Hz per unit activation; the memory updated once per element
     deploy={"rate_scale": 1000.0, "element_sync": True},
     steps_per_element={"dl": 20, "nengo": 20, "loihi": 20},
+    memories=Memories(
+        [100], "exact", (
+            "the exact memory runs once per element, as trained (element_sync): "
+            "spiking NRMSE 0.135 on the first 64 test segments, where the "
+            "memory on neurons, which runs at every step, gives 0.46 (0.17 "
+            "with rate neurons; the exact memory at every step 0.22)"
+        ), deploy={"element_sync": False}
+    ),
 )

@@ -11,7 +11,7 @@ are committed for it.  The network is the keras-lmu psMNIST example's: order
 """
 
 from nengo_lmu import data
-from nengo_lmu.tasks import Task, stack_config
+from nengo_lmu.tasks import Memories, Task, stack_config
 
 
 def config(seed=0):
@@ -38,4 +38,11 @@ TASK = Task(
     load_data,
     training={"epochs": 10, "batch_size": 100, "learning_rate": 1e-3},
     deploy={"rate_scale": 100.0},  # spiking: 100 Hz per unit activation
+    memories=Memories(
+        [100],
+        "exact",
+        "the order-256 memory on neurons (25,600 at 100 per dimension; on "
+        "Loihi more than one core's 4096 input axons per layer) is not yet "
+        "measured; the exact memory is what the parameters were measured with",
+    ),
 )
