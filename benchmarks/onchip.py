@@ -39,14 +39,8 @@ from nengo_lmu import backends, tasks
 from nengo_lmu.data import hold
 from nengo_lmu.experiments import report
 from nengo_lmu.experiments.parallel import run_points
-from nengo_lmu.experiments.tasks import calibrated_config
+from nengo_lmu.experiments.tasks import calibrated_config, memory_synapses
 from nengo_lmu.stack import LMUStack, read_file
-
-
-def quarter_windows(config, steps, dt=0.001):
-    """A quarter of each LMU layer's window (seconds) at ``steps`` per
-    element: the recurrent synapse spiking memories want."""
-    return [layer["theta"] * steps * dt / 4 for layer in config["layers"]]
 
 
 def predict(config, parameters, options, x, label=None):
@@ -64,7 +58,9 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     task = tasks.get(task)
     neurons_of = spiking_backend or backend
     saved = read_file(task.params_path(neurons_of, spiking=spiking))
-    memory_synapse = memory_synapse or quarter_windows(saved.config, steps)
+    memory_synapse = memory_synapse or memory_synapses(
+        saved.config, steps, saved.config.get("dt", 0.001), 0.25
+    )
     deploy = dict(task.deploy, synapse=synapse)
     data = task.load_data()
     x, y = data["x_test"][:n], data["y_test"][:n]

@@ -18,7 +18,7 @@ from nengo.exceptions import ValidationError
 
 from nengo_lmu import backends
 from nengo_lmu.data import hold
-from nengo_lmu.stack import LMUStack, read_file
+from nengo_lmu.stack import LMUStack, check_steps, read_file
 
 #: The evaluation modes, in the order the documentation lists them.
 MODES = ("dl-rate",) + backends.NAMES
@@ -49,6 +49,16 @@ def parse_mode(mode):
             attr="backend",
         ) from None
     return backend, not mode.endswith(RATE_SUFFIX)
+
+
+def default_steps(steps_per_element, spiking):
+    """``steps_per_element``, checked, or the default: 1 with rates,
+    `DEFAULT_SPIKING_STEPS` spiking."""
+    if steps_per_element is None:
+        steps_per_element = DEFAULT_SPIKING_STEPS if spiking else 1
+    steps_per_element = check_steps(steps_per_element)
+    check_spiking_steps(steps_per_element, spiking)
+    return steps_per_element
 
 
 def check_spiking_steps(steps_per_element, spiking):
@@ -356,9 +366,7 @@ def evaluate(
         ``spikes_per_inference`` and ``host_sources``).
     """
     backend, spiking = parse_mode(mode)
-    if steps_per_element is None:
-        steps_per_element = DEFAULT_SPIKING_STEPS if spiking else 1
-    check_spiking_steps(steps_per_element, spiking)
+    steps_per_element = default_steps(steps_per_element, spiking)
     if not spiking:
         overrides["synapse"] = None  # the between-layer lowpass smooths spikes
     check_data(data, ("x_test", "y_test"))

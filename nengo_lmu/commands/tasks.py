@@ -80,7 +80,7 @@ def add_command(subparsers):
         default=None,
         help="simulator steps each element is held (default 1 with rates, "
         f"{training.DEFAULT_SPIKING_STEPS} spiking unless the task deploys with "
-        "more, e.g. mnist1d: 20 on loihi)",
+        "more: mnist1d, psdigits and mackey_glass 20)",
     )
     evaluate.add_argument(
         "--rate-scale",
@@ -169,8 +169,9 @@ def run_train(args):
         "path": result["path"],
         "dt": result["dt"],
     }
-    evaluation = evaluate_task(
-        task, "dl-rate", path=result["path"], data_options=_data_options(args)
+    evaluation = evaluate_task(  # the trained network as it is
+        task, "dl-rate", path=result["path"], data_options=_data_options(args),
+        memory="exact",
     )
     figures["mode"] = evaluation["mode"]
     figures["n"] = evaluation["n"]

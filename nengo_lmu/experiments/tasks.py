@@ -131,34 +131,35 @@ def evaluate_task(
 ):
     """Evaluate ``task``'s saved parameters on its first ``n`` test sequences.
 
-    Spiking modes use the task's deployment settings (``overrides`` replace
-    them) and its steps per element for the backend; the parameters default
-    to those trained for the backend where they exist, then, spiking, to
-    those trained with spike noise (`.Task.params_path`).  ``overrides`` may
-    also give ``dt``: the stack runs at that step with its windows, in
-    elements, unchanged.
+    Spiking modes use the task's deployment settings, then, with the
+    memories on neurons, those of the task's `.Memories` (``overrides``
+    replace both), and its steps per element for the backend; the parameters
+    default to those trained for the backend where they exist, then,
+    spiking, to those trained with spike noise (`.Task.params_path`).
+    ``overrides`` may also give ``dt``: the stack runs at that step with its
+    windows, in elements, unchanged.
 
     ``memory`` is ``"neurons"`` (each layer's memory on neurons as the task's
     `.Memories` say: on Loihi on the chip), ``"exact"`` (a host node: the
     hybrid) or None (the task's default); the result says which.
     """
     task = tasks.get(task) if isinstance(task, str) else task
-    memory = tasks.Memories.check(memory or task.memories.default)
+    memory = tasks.Memories.check(task.memories.default if memory is None else memory)
     backend, spiking = training.parse_mode(mode)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    neurons_of = overrides.get("spiking_backend") or backend.name
     options = dict(task.deploy) if spiking else {}
     if memory == "neurons" and spiking:
-        options.update(task.memories.settings(backend.name)["deploy"])
-    options.update({k: v for k, v in overrides.items() if v is not None})
+        options.update(task.memories.settings(neurons_of)["deploy"])
+    options.update(overrides)
     if steps_per_element is None and spiking:
         steps_per_element = task.deploy_steps(backend.name)
-    data = task.load_data(**(data_options or {}))
     saved = read_file(path or task.params_path(backend.name, spiking=spiking))
+    data = task.load_data(**(data_options or {}))
     if memory == "neurons":
-        saved, options["memory_synapse"] = on_neurons(
-            task, saved, backend.name, data,
-            steps_per_element or (training.DEFAULT_SPIKING_STEPS if spiking else 1),
-            options,
-        )
+        steps = training.default_steps(steps_per_element, spiking)
+        saved, synapses = on_neurons(task, saved, neurons_of, data, steps, options)
+        options.setdefault("memory_synapse", synapses)
     result = training.evaluate(
         saved,
         data,
@@ -174,26 +175,44 @@ def evaluate_task(
 
 def on_neurons(task, saved, backend, data, steps_per_element, options):
     """``saved`` (a `.SavedStack`) with its memories on neurons as
-    ``task.memories`` say for ``backend``, scaled for the task's training
-    sequences, and the memories' recurrent synapses (s) at
-    ``steps_per_element`` (``options``: the deployment's stack options)."""
+    ``task.memories`` say for ``backend`` (whose neurons run), scaled for
+    the task's training sequences, and the memories' recurrent synapses (s)
+    at ``steps_per_element`` (``options``: the deployment's stack options)."""
     settings = task.memories.settings(backend)
-    if settings["n_neurons"] is None:
+    n_neurons = settings["n_neurons"]
+    if n_neurons is None:
         raise ValidationError(
             f"{task.name} has no memory on neurons ({task.memories.why}); "
             "evaluate it with memory='exact'",
             attr="memory",
         )
+    if len(n_neurons) != len(saved.config["layers"]):
+        raise ValidationError(
+            f"{saved.path} has {len(saved.config['layers'])} layers, but "
+            f"{task.name}'s memories give neurons for {len(n_neurons)}; "
+            "evaluate it with memory='exact'",
+            attr="path",
+        )
+    training.check_data(data, ("x",))
     config = calibrated_config(
-        saved, data["x"][: settings["calibrate"]], settings["n_neurons"],
+        saved, data["x"][: settings["calibrate"]], n_neurons,
         steps_per_element, settings["tuning"], **options,
     )
     dt = options.get("dt") or saved.config.get("dt", 0.001)
-    synapses = [
-        layer.get("theta", 0) * steps_per_element * dt * settings["window_fraction"]
-        for layer in saved.config["layers"]
-    ]
+    synapses = memory_synapses(
+        saved.config, steps_per_element, dt, settings["window_fraction"]
+    )
     return saved.with_config(config), synapses
+
+
+def memory_synapses(config, steps_per_element, dt, fraction):
+    """A ``fraction`` of each layer's window (seconds, at ``steps_per_element``
+    and ``dt``; 0 for a dense layer): recurrent synapses for neural memories
+    (a quarter of the window suits spiking ones)."""
+    return [
+        layer.get("theta", 0) * steps_per_element * dt * fraction
+        for layer in config["layers"]
+    ]
 
 
 def calibrated_config(saved, x, n_neurons, steps_per_element, tuning=None,
@@ -205,8 +224,9 @@ def calibrated_config(saved, x, n_neurons, steps_per_element, tuning=None,
     statistics = None
     if len(x):
         exact = LMUStack.from_config(
-            saved.config, saved.parameters, steps_per_element=steps_per_element,
-            add_to_container=False, **options,
+            saved.config, saved.parameters, add_to_container=False,
+            **dict(options, steps_per_element=steps_per_element, backend="nengo",
+                   spiking=False),
         )
         statistics = exact.memory_statistics(x)
     return with_neural_memories(saved.config, n_neurons, statistics, tuning)

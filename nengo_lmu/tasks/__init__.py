@@ -11,6 +11,8 @@ import os
 
 from nengo.exceptions import ValidationError
 
+from nengo_lmu.backends import NAMES as BACKEND_NAMES
+
 PARAMS_DIR = os.path.join(os.path.dirname(__file__), "params")
 NAMES = ("mnist1d", "psdigits", "psmnist", "mackey_glass")
 
@@ -145,6 +147,38 @@ class Memories:
         self.calibrate = calibrate
         self.deploy = dict(deploy or {})
         self.backends = dict(backends or {})
+        for backend, settings in [(None, self.settings(None))] + [
+            (name, self.settings(name)) for name in self.backends
+        ]:
+            self._check_settings(backend, settings)
+
+    def _check_settings(self, backend, settings):
+        where = "" if backend is None else f" (backends[{backend!r}])"
+        if backend is not None and backend not in BACKEND_NAMES:
+            raise ValidationError(
+                f"{backend!r} is not a backend; use {', '.join(BACKEND_NAMES)}",
+                attr="backends",
+            )
+        unknown = set(settings) - set(self.settings(None))
+        if unknown:
+            raise ValidationError(
+                f"unknown settings {sorted(unknown)}{where}; use "
+                f"{', '.join(self.settings(None))}",
+                attr="backends",
+            )
+        fraction, calibrate = settings["window_fraction"], settings["calibrate"]
+        if not (isinstance(fraction, (int, float)) and fraction > 0):
+            raise ValidationError(
+                f"must be a positive fraction of each window (got "
+                f"{fraction!r}){where}", attr="window_fraction",
+            )
+        if isinstance(calibrate, bool) or not isinstance(calibrate, int) or (
+            calibrate < 0
+        ):
+            raise ValidationError(
+                f"must be a number of training sequences, 0 or more (got "
+                f"{calibrate!r}){where}", attr="calibrate",
+            )
 
     def __repr__(self):
         return f"<Memories {self.default!r}: {self.why}>"

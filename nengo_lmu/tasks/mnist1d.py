@@ -25,13 +25,14 @@ first 100 training sequences; ``--memory exact`` deploys the exact memories
 (host nodes: the hybrid).
 
 For the Loihi emulator, ``params/mnist1d_loihi.npz`` (which ``evaluate
---backend loihi`` uses) continues that training for 5 epochs through Loihi's
+--backend loihi`` uses, with either memory) continues that training for 5 epochs through Loihi's
 quantized neuron rates (``rate_scale`` as in ``deploy``)::
 
     nengo-lmu train mnist1d --train-through loihi --init nengo_lmu/tasks/params/mnist1d.npz --epochs 5
 
-(179 s; 94.4 % with rate neurons; 90.5 % on the emulator over the first 200
-test sequences, holding each element for 20 steps; with an earlier training
+(179 s; 94.4 % with rate neurons; with the exact memories 90.5 % on the
+emulator over the first 200 test sequences, holding each element for 20
+steps, 92.0 % since host values are sent by `HostSpikes`; with an earlier training
 of the same network, 10 steps gave 88.0 % and the rate-trained parameters
 80.0 %).
 

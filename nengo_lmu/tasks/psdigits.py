@@ -14,7 +14,7 @@ sequences with rate neurons, 88.5 % spiking in NengoDL and on
 Evaluate with ``nengo-lmu evaluate psdigits --backend dl-rate`` (or ``dl``,
 ``nengo``, ``loihi``): by default the memory is on 200 rectified-linear
 neurons per dimension (on Loihi on the chip, 100), each element held for 20
-steps; ``--memory exact`` deploys the exact memory (the hybrid).
+steps spiking; ``--memory exact`` deploys the exact memory (the hybrid).
 """
 
 from nengo_lmu import data
