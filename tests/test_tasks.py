@@ -234,6 +234,14 @@ def test_evaluate_deploys_the_tasks_memories(monkeypatch):
         task_runs.evaluate_task(mackey_glass, "nengo", memory="neurons")
 
 
+def test_data_options_a_task_does_not_take_are_refused(capsys):
+    """``--mnist-path`` is psMNIST's: any other task names it and says why."""
+    with pytest.raises(ValidationError, match="mnist1d's data takes no mnist_path"):
+        task_runs.evaluate_task("mnist1d", data_options={"mnist_path": "m.npz"})
+    assert cli.main(["evaluate", "psdigits", "--mnist-path", "m.npz"]) != 0
+    assert "psdigits's data takes no mnist_path" in capsys.readouterr().err
+
+
 def test_memories_refuse_bad_settings():
     """`Memories` names the setting that is wrong, and where."""
     for bad, match in [

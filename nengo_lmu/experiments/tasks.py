@@ -1,5 +1,7 @@
 """Train and evaluate the ready-made task networks (`nengo_lmu.tasks`)."""
 
+import inspect
+
 import numpy as np
 from nengo.exceptions import ValidationError
 
@@ -54,7 +56,7 @@ def train_task(
         ``history``, ``wall_s``, ``path`` and ``dt``.
     """
     task = tasks.get(task) if isinstance(task, str) else task
-    data = task.load_data(**(data_options or {}))
+    data = load_task_data(task, data_options)
     fit_options = dict(task.training, **options)
     if epochs is not None:
         fit_options["epochs"] = epochs
@@ -155,7 +157,7 @@ def evaluate_task(
     if steps_per_element is None and spiking:
         steps_per_element = task.deploy_steps(backend.name)
     saved = read_file(path or task.params_path(backend.name, spiking=spiking))
-    data = task.load_data(**(data_options or {}))
+    data = load_task_data(task, data_options)
     if memory == "neurons":
         steps = training.default_steps(steps_per_element, spiking)
         saved, synapses = on_neurons(task, saved, neurons_of, data, steps, options)
@@ -230,3 +232,20 @@ def calibrated_config(saved, x, n_neurons, steps_per_element, tuning=None,
         )
         statistics = exact.memory_statistics(x)
     return with_neural_memories(saved.config, n_neurons, statistics, tuning)
+
+
+def load_task_data(task, data_options=None):
+    """``task``'s data, loaded with ``data_options``; options its loader does
+    not take are refused by name (only psMNIST reads a local file)."""
+    options = dict(data_options or {})
+    parameters = inspect.signature(task.load_data).parameters.values()
+    if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+        unknown = sorted(set(options) - {p.name for p in parameters})
+        if unknown:
+            raise ValidationError(
+                f"{task.name}'s data takes no {', '.join(unknown)} (it ships with "
+                "the package or is generated; only psmnist reads a local MNIST "
+                "file); leave it out",
+                attr="data_options",
+            )
+    return task.load_data(**options)
