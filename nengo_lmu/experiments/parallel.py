@@ -2,9 +2,8 @@
 
 Points run through joblib: ``jobs`` processes here, or a Dask cluster
 (``scheduler="tcp://host:8786"``, with ``dask.distributed`` installed) for
-users with one.  Every point carries its own seed and runs on one BLAS
-thread wherever it runs, so the results equal a serial run's to the last
-bit whatever the order in which points finish.
+users with one.  Every point carries its own seed, so the results equal a
+serial run's whatever the order in which points finish.
 """
 
 import contextlib
@@ -30,7 +29,6 @@ def run_points(function, points, jobs=1, scheduler=None, progress=True):
         time left, on standard error (the tables and JSON lines go to
         standard output).
     """
-    function = OneBlasThread(function)
     if jobs == 1 and scheduler is None:
         results = (function(**point) for point in points)
         return _collect(results, len(points), progress)
@@ -41,22 +39,6 @@ def run_points(function, points, jobs=1, scheduler=None, progress=True):
             joblib.delayed(function)(**point) for point in points
         )
         return _collect(results, len(points), progress)
-
-
-class OneBlasThread:
-    """``function`` called on one BLAS thread.  BLAS splits its sums by its
-    thread count, which differs between this process and joblib's workers
-    (they get cores / jobs threads), so the same point would round
-    differently (1e-14) here and there."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def __call__(self, **point):
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self.function(**point)
 
 
 def _collect(results, total, progress):
