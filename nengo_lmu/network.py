@@ -417,6 +417,7 @@ class NeuronLayer(MappedNetwork):
         self._unit_type(self._spiking)  # refuses a type that cannot spike
         self._carries = {}
         self._relays = {}
+        self._chip_one = None
         self._fixed = []
         self.parameter_connections = {}
         self.units = None
@@ -525,14 +526,32 @@ class NeuronLayer(MappedNetwork):
             return pre, None
         return self._relays[pre]
 
-    def _connect(self, name, pre, post, weights, synapse=None, host=True):
+    def _connect_bias(self, name, post, size, on_chip=False):
+        """Connect a bias of ``size`` values to ``post`` through the parameter
+        ``name``: from `one`, or with ``on_chip`` from the backend's
+        `.Backend.constant_source` where it has one (neurons on the chip,
+        one per network), so that no host value reaches ``post``."""
+        weights = np.zeros((size, 1))
+        if on_chip and self._chip_one is None:
+            with self:
+                self._chip_one = self.backend.constant_source(self.dt) or False
+        if not (on_chip and self._chip_one):
+            self._connect(name, self.one, post, weights)
+            return
+        source, carry = self._chip_one
+        self._connect(name, source, post, weights, carry=carry)
+
+    def _connect(
+        self, name, pre, post, weights, synapse=None, host=True, carry=None
+    ):
         """Connect ``pre`` to ``post`` through the parameter ``name``; a host
         node's values reach neurons through the backend's relay when it has
         one (the weights times its ``carry``).  ``host=False``: a node passing
-        on values of neurons (on the chip), never relayed."""
-        carry = None
+        on values of neurons (on the chip), never relayed.  A given ``carry``
+        is that of ``pre`` itself (``transform = weights @ carry``)."""
         if (
-            host
+            carry is None
+            and host
             and isinstance(pre, nengo.Node)
             and isinstance(post, nengo.ensemble.Neurons)
         ):
@@ -794,9 +813,8 @@ class LMUNetwork(NeuronLayer):
         Dimensions of the readout ``.output``; 0 for none, and then the
         layer's ``output`` is the hidden state itself.
     output_bias : bool
-        Whether the readout has a bias ``b_o``.  A bias is a constant that a
-        host node sends: a layer whose readout feeds another layer on the
-        chip has none, so that nothing but the input crosses to the chip.
+        Whether the readout has a bias ``b_o``: a constant from a host node,
+        or with ``readout_to_neurons`` on Loihi from a neuron on the chip.
     hidden_neuron_type : nengo.neurons.NeuronType or None
         The hidden neurons when running with rates: ``nengo.RectifiedLinear``
         or ``nengo.LIFRate`` (a spiking type is replaced by its rate type);
@@ -814,7 +832,9 @@ class LMUNetwork(NeuronLayer):
     hidden_to_memory, memory_to_memory, input_to_hidden, hidden_to_hidden : bool
         Which optional connections exist (see the module docstring).
     memory_bias : bool
-        A bias ``b_u`` on the memory input (keras-lmu's ``use_bias``).
+        A bias ``b_u`` on the memory input (keras-lmu's ``use_bias``); for a
+        memory on neurons on Loihi, from a neuron on the chip (as
+        ``readout_to_neurons``).
     discretizer : {"zoh", "euler"}
         How the memory is discretized (keras-lmu's ``discretizer``).
     trainable_theta : bool
@@ -893,8 +913,16 @@ class LMUNetwork(NeuronLayer):
         spiking neuron types, how host values reach the hidden neurons).
     input_from_neurons : bool
         The input is the readout of another layer's neurons (on the chip,
-        with no bias): it reaches this layer's neurons directly, not as a
-        host value (``host_scale`` does not apply to it).
+        with no bias from the host): it reaches this layer's neurons
+        directly, not as a host value (``host_scale`` does not apply to it).
+    readout_to_neurons : bool
+        The readout feeds another layer's neurons (`.LMUStack` sets it when
+        the next layer's memory is on neurons and takes the readout as it
+        is, not held on the host): on a backend whose
+        neurons run on a chip (Loihi), the readout's bias ``b_o`` then comes
+        from a neuron there that fires at every step
+        (`.Backend.constant_source`), not from a host node, so that the
+        readout stays on the chip.  Elsewhere it changes nothing.
     host_scale : float
         The largest host value (the input, an exact memory) that reaches the
         hidden neurons without saturating on a backend that sends host values
@@ -976,6 +1004,7 @@ class LMUNetwork(NeuronLayer):
     )
     synapse = FiniteNumberParam("synapse", low=0)
     input_from_neurons = BoolParam("input_from_neurons")
+    readout_to_neurons = BoolParam("readout_to_neurons")
 
     def __init__(
         self,
@@ -1011,6 +1040,7 @@ class LMUNetwork(NeuronLayer):
         memory_readout_synapse=None,
         synapse=0.0,
         input_from_neurons=False,
+        readout_to_neurons=False,
         dt=0.001,
         backend="nengo",
         host_scale=4.0,
@@ -1071,6 +1101,7 @@ class LMUNetwork(NeuronLayer):
         self.memory_readout_synapse = memory_readout_synapse
         self.synapse = synapse
         self.input_from_neurons = input_from_neurons
+        self.readout_to_neurons = readout_to_neurons
         self._check_options()
         with self:
             self._build(np.random.RandomState(seed))
@@ -1172,7 +1203,7 @@ class LMUNetwork(NeuronLayer):
         m_host = self.memory_neuron_type is None
         self._connect("e_x", x, u, self._encoder_init(rng))
         if self.memory_bias:
-            self._connect("b_u", self.one, u, np.zeros((self.memory_d, 1)))
+            self._connect_bias("b_u", u, self.memory_d, on_chip=not m_host)
         if self.hidden_to_memory:
             self._connect(
                 "e_h",
@@ -1228,8 +1259,8 @@ class LMUNetwork(NeuronLayer):
                 glorot(self.output_d, n_out).sample(self.output_d, n_out, rng=rng),
             )
             if self.output_bias:
-                self._connect(
-                    "b_o", self.one, self.output, np.zeros((self.output_d, 1))
+                self._connect_bias(
+                    "b_o", self.output, self.output_d, self.readout_to_neurons
                 )
         else:
             self.output = out
@@ -1374,6 +1405,7 @@ class LMUNetwork(NeuronLayer):
             "memory_readout_synapse": self.memory_readout_synapse,
             "synapse": self.synapse,
             "input_from_neurons": self.input_from_neurons,
+            "readout_to_neurons": self.readout_to_neurons,
             "dt": self.dt,
             "backend": self.backend.name,
             "host_scale": self.host_scale,

@@ -349,6 +349,7 @@ class LMUStack(MappedNetwork):
                 net = LMUNetwork(
                     **self._lmu_options(layer, i),
                     input_from_neurons=not hold_input and _neural_readout(pre_net),
+                    readout_to_neurons=self._feeds_memory_neurons(i),
                     steps_per_element=self.steps_per_element,
                     element_sync=synchronous,
                     hold_input=hold_input,
@@ -363,6 +364,18 @@ class LMUStack(MappedNetwork):
             pre, pre_d, pre_net = net.output, net.size_out, net
         self.output = pre
         self.probe = nengo.Probe(pre, synapse=None)
+
+    def _feeds_memory_neurons(self, i):
+        """Whether layer ``i``'s readout reaches the next layer's memory
+        neurons as it is (not held on the host): then a backend with a chip
+        keeps it there, its bias included."""
+        following = self.layer_configs[i + 1 : i + 2]
+        return (
+            bool(following)
+            and layer_kind(following[0]) == "lmu"
+            and following[0].get("memory_neuron_type") is not None
+            and not self.synchronous
+        )
 
     def _lmu_options(self, layer, i):
         """Layer ``i``'s config as `.LMUNetwork` arguments (theta in seconds,
@@ -993,12 +1006,11 @@ def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
 
 def _neural_readout(layer):
     """Whether ``layer``'s output is a readout of neurons alone (its hidden
-    neurons, without a bias from the host)."""
-    return (
-        isinstance(layer, LMUNetwork)
-        and isinstance(layer.hidden, nengo.Ensemble)
-        and not (layer.output_d > 0 and layer.output_bias)
-    )
+    neurons, and its bias, if any, from neurons: not a host node)."""
+    if not (isinstance(layer, LMUNetwork) and isinstance(layer.hidden, nengo.Ensemble)):
+        return False
+    bias = layer.parameter_connections.get("b_o")
+    return bias is None or not isinstance(bias.pre_obj, nengo.Node)
 
 
 def _listed(value):

@@ -17,8 +17,8 @@ SEQ_LEN = 8
 
 
 def onchip_config(n_neurons=40):
-    """Two layers, both memories of spiking-capable neurons; the first layer's
-    readout has no bias, so that it feeds the second on the chip."""
+    """Two layers, both memories of spiking-capable neurons; the first
+    layer's readout, with its bias, feeds the second on the chip."""
     memory = dict(memory_neuron_type="relu", memory_n_neurons=n_neurons)
     return {
         "input_d": 1,
@@ -27,7 +27,7 @@ def onchip_config(n_neurons=40):
         "seed": 0,
         "layers": [
             dict(memory_d=1, order=4, theta=SEQ_LEN, hidden_units=16, output_d=4,
-                 output_bias=False, input_to_hidden=True, **memory),
+                 input_to_hidden=True, **memory),
             dict(memory_d=4, order=2, theta=4, hidden_units=16, output_d=2,
                  **memory),
         ],
@@ -57,6 +57,35 @@ def test_onchip_stack_sends_only_its_input_to_the_chip():
     assert use["memory_neurons"] == 40 * (4 + 4 * 2)
     assert use["loihi_cores"] >= 12 + 2  # a block per memory ensemble and hidden
     assert use["spikes_per_inference"] > 0
+    # the first readout's bias: a neuron on the chip, firing at every step
+    assert stack.layers[0].readout_to_neurons
+    assert not stack.layers[1].readout_to_neurons
+    assert use["neurons"] == use["memory_neurons"] + 2 * 16 + 1
+
+
+@requires_loihi
+@pytest.mark.parametrize("readout_to_neurons", [True, False])
+def test_readout_bias_from_the_chip_is_the_bias(readout_to_neurons, allclose):
+    """A readout of nothing but its bias reads the bias exactly, at every
+    step after the first two, whether from the chip's bias neuron or from
+    the host."""
+    import nengo_loihi
+
+    bias = np.array([0.3, -0.7])
+    with nengo.Network(seed=0) as net:
+        lmu = LMUNetwork(
+            input_d=1, memory_d=1, order=2, theta=0.05, hidden_units=4, output_d=2,
+            memory_neuron_type=nengo.RectifiedLinear(), memory_n_neurons=20,
+            readout_to_neurons=readout_to_neurons, spiking=True, backend="loihi",
+        )
+        params = {k: np.zeros(v) for k, v in lmu.parameter_shapes().items()}
+        lmu.set_parameters(dict(params, b_o=bias[:, None]))
+        probe = nengo.Probe(lmu.output, synapse=None)
+    source = lmu.parameter_connections["b_o"].pre_obj
+    assert isinstance(source, nengo.Node) != readout_to_neurons
+    with nengo_loihi.Simulator(net, progress_bar=False) as sim:
+        sim.run_steps(50)
+    assert allclose(sim.data[probe][2:], bias[None, :])
 
 
 @requires_loihi

@@ -161,6 +161,14 @@ class Backend:
         values reach the neurons as they are (here: always)."""
         return None
 
+    def constant_source(self, dt):
+        """Build, in the current network, neurons whose output is a constant
+        on the chip, for biases whose values must not come from the host;
+        returns ``(source, carry)`` as `host_relay` (``carry``: ``(1, 1)``,
+        one over the constant), or None where a host node serves (here:
+        always, nengo has no chip)."""
+        return None
+
     def neuron_rates(self, neuron_type, currents, dt):
         """The rates of spiking ``neuron_type`` neurons on this backend for
         constant input ``currents``: spikes per second times the type's
