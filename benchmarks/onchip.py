@@ -52,9 +52,10 @@ def predict(config, parameters, options, x, label=None):
 
 
 def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
-        spiking_backend=None, tuning=None, spiking=True, jobs=1):
-    """The table's rows: the exact memory, then the memory on neurons, the
-    test sequences shared between ``jobs`` processes."""
+        spiking_backend=None, tuning=None, spiking=True, jobs=1, skip=0):
+    """The table's rows: the exact memory, then the memory on neurons, on
+    ``n`` test sequences after the first ``skip``, shared between ``jobs``
+    processes."""
     task = tasks.get(task)
     neurons_of = spiking_backend or backend
     saved = read_file(task.params_path(neurons_of, spiking=spiking))
@@ -63,7 +64,7 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     )
     deploy = dict(task.deploy, synapse=synapse)
     data = task.load_data()
-    x, y = data["x_test"][:n], data["y_test"][:n]
+    x, y = data["x_test"][skip : skip + n], data["y_test"][skip : skip + n]
     neural = calibrated_config(saved, data["x"][:calibrate], neurons, steps, tuning,
                                **deploy)
     rows = []
@@ -127,6 +128,11 @@ def main(argv=None):
     )
     parser.add_argument("--n", type=int, default=200, help="test sequences")
     parser.add_argument(
+        "--skip", type=int, default=0,
+        help="test sequences left out before the --n evaluated: a long emulator "
+        "run shared between sessions (--skip 100 --n 100: the second hundred)",
+    )
+    parser.add_argument(
         "--calibrate", type=int, default=100,
         help="training sequences the memories are scaled for (0: the default "
         "input, white noise of rms 0.3)",
@@ -139,6 +145,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1 (got {args.jobs})")
+    if args.skip < 0:
+        parser.error(f"--skip must be at least 0 (got {args.skip})")
     if args.rate:  # as training.evaluate runs rates: no lowpass between layers
         args.steps, args.synapse = 1, None
     warnings.filterwarnings("ignore", message="No GPU support detected")
@@ -150,7 +158,7 @@ def main(argv=None):
     ]
     rows = run(args.task, args.backend, neurons, args.steps, synapses, args.n,
                args.calibrate, args.synapse, args.spiking_backend,
-               args.memory_tuning, not args.rate, args.jobs)
+               args.memory_tuning, not args.rate, args.jobs, args.skip)
     report.print_table(
         rows, title=f"{args.task}: the memory on neurons beside the exact memory"
     )
@@ -158,6 +166,7 @@ def main(argv=None):
                        "memory_synapse": rows[-1]["memory_synapse"],
                        "synapse": args.synapse, "steps_per_element": args.steps,
                        "calibrate": args.calibrate, "jobs": args.jobs,
+                       "skip": args.skip,
                        "memory_tuning": args.memory_tuning,
                        "rows": rows})
 
