@@ -64,6 +64,11 @@ def run(task, backend, neurons, steps, memory_synapse, n, calibrate, synapse,
     )
     deploy = dict(task.deploy, synapse=synapse)
     data = task.load_data()
+    if skip >= len(data["x_test"]):
+        raise ValueError(
+            f"--skip {skip} leaves no test sequences ({task.name} has "
+            f"{len(data['x_test'])})"
+        )
     x, y = data["x_test"][skip : skip + n], data["y_test"][skip : skip + n]
     neural = calibrated_config(saved, data["x"][:calibrate], neurons, steps, tuning,
                                **deploy)

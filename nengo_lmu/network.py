@@ -531,27 +531,20 @@ class NeuronLayer(MappedNetwork):
         ``name``: from `one`, or with ``on_chip`` from the backend's
         `.Backend.constant_source` where it has one (neurons on the chip,
         one per network), so that no host value reaches ``post``."""
-        weights = np.zeros((size, 1))
         if on_chip and self._chip_one is None:
             with self:
                 self._chip_one = self.backend.constant_source(self.dt) or False
-        if not (on_chip and self._chip_one):
-            self._connect(name, self.one, post, weights)
-            return
-        source, carry = self._chip_one
-        self._connect(name, source, post, weights, carry=carry)
+        source = self._chip_one if on_chip and self._chip_one else self.one
+        self._connect(name, source, post, np.zeros((size, 1)))
 
-    def _connect(
-        self, name, pre, post, weights, synapse=None, host=True, carry=None
-    ):
+    def _connect(self, name, pre, post, weights, synapse=None, host=True):
         """Connect ``pre`` to ``post`` through the parameter ``name``; a host
         node's values reach neurons through the backend's relay when it has
         one (the weights times its ``carry``).  ``host=False``: a node passing
-        on values of neurons (on the chip), never relayed.  A given ``carry``
-        is that of ``pre`` itself (``transform = weights @ carry``)."""
+        on values of neurons (on the chip), never relayed."""
+        carry = None
         if (
-            carry is None
-            and host
+            host
             and isinstance(pre, nengo.Node)
             and isinstance(post, nengo.ensemble.Neurons)
         ):
@@ -599,7 +592,8 @@ class NeuronLayer(MappedNetwork):
 
     def frozen_objects(self):
         """What training must not change: the relays that carry host values
-        to the neurons, and the connections that only carry values."""
+        to the neurons, the connections that only carry values, and the
+        chip's constant neuron (`.Backend.constant_source`)."""
         relays_in = {
             getattr(relay[0], "ensemble", relay[0])
             for relay in self._relays.values()
@@ -610,7 +604,8 @@ class NeuronLayer(MappedNetwork):
             for conn in self.all_connections
             if conn.post_obj in relays_in
         ]
-        return relays + self._fixed
+        constant = [self._chip_one.ensemble] if self._chip_one else []
+        return relays + self._fixed + constant
 
     # --- parameters ---------------------------------------------------------------
 
@@ -917,8 +912,9 @@ class LMUNetwork(NeuronLayer):
         directly, not as a host value (``host_scale`` does not apply to it).
     readout_to_neurons : bool
         The readout feeds another layer's neurons (`.LMUStack` sets it when
-        the next layer's memory is on neurons and takes the readout as it
-        is, not held on the host): on a backend whose
+        this layer's hidden units are neurons and the next layer's memory is
+        on neurons and takes the readout as it is, not held on the host): on
+        a backend whose
         neurons run on a chip (Loihi), the readout's bias ``b_o`` then comes
         from a neuron there that fires at every step
         (`.Backend.constant_source`), not from a host node, so that the

@@ -366,12 +366,15 @@ class LMUStack(MappedNetwork):
         self.probe = nengo.Probe(pre, synapse=None)
 
     def _feeds_memory_neurons(self, i):
-        """Whether layer ``i``'s readout reaches the next layer's memory
-        neurons as it is (not held on the host): then a backend with a chip
-        keeps it there, its bias included."""
-        following = self.layer_configs[i + 1 : i + 2]
+        """Whether layer ``i``'s readout, of its hidden neurons, reaches the
+        next layer's memory neurons as it is (not held on the host): then a
+        backend with a chip keeps it there, its bias included."""
+        layer, following = self.layer_configs[i], self.layer_configs[i + 1 : i + 2]
+        hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
         return (
             bool(following)
+            and layer.get("hidden_units", 0) > 0
+            and neurons.from_config(hidden) is not None
             and layer_kind(following[0]) == "lmu"
             and following[0].get("memory_neuron_type") is not None
             and not self.synchronous

@@ -63,6 +63,47 @@ def test_onchip_stack_sends_only_its_input_to_the_chip():
     assert use["neurons"] == use["memory_neurons"] + 2 * 16 + 1
 
 
+@pytest.mark.parametrize(
+    "backend", ["nengo", pytest.param("loihi", marks=requires_loihi)]
+)
+def test_readout_bias_source_keeps_the_parameter(backend, rng):
+    """``readout_to_neurons`` moves the bias's source onto the chip on Loihi
+    and changes nothing on nengo; either way ``b_o`` reads back exactly as
+    set, and the layer's readout counts as neurons alone only from the
+    chip."""
+    from nengo_lmu.stack import _neural_readout
+
+    options = dict(input_d=1, memory_d=1, order=2, theta=0.05, hidden_units=4,
+                   output_d=3, backend=backend, add_to_container=False)
+    plain = LMUNetwork(**options)
+    lmu = LMUNetwork(readout_to_neurons=True, **options)
+    on_chip = backend == "loihi"
+    source = lmu.parameter_connections["b_o"].pre_obj
+    assert isinstance(source, nengo.Node) != on_chip
+    assert len(lmu.all_ensembles) == len(plain.all_ensembles) + on_chip
+    assert _neural_readout(lmu) == on_chip and not _neural_readout(plain)
+    params = lmu.get_parameters()
+    params["b_o"] = rng.normal(size=(3, 1))
+    lmu.set_parameters(params)
+    assert np.array_equal(lmu.get_parameters()["b_o"], params["b_o"])
+
+
+def test_stack_keeps_a_linear_readout_off_the_chip_path():
+    """Only a readout of hidden neurons feeding a memory on neurons gets its
+    bias from the chip: not a linear layer's, not the last layer's, not one
+    feeding an exact memory."""
+    config = onchip_config()
+    stack = LMUStack.from_config(config, add_to_container=False)
+    assert [net.readout_to_neurons for net in stack.layers] == [True, False]
+    config["layers"][0]["hidden_neuron_type"] = None
+    stack = LMUStack.from_config(config, add_to_container=False)
+    assert not stack.layers[0].readout_to_neurons
+    config = onchip_config()
+    config["layers"][1].pop("memory_neuron_type")
+    stack = LMUStack.from_config(config, add_to_container=False)
+    assert not stack.layers[0].readout_to_neurons
+
+
 @requires_loihi
 @pytest.mark.parametrize("readout_to_neurons", [True, False])
 def test_readout_bias_from_the_chip_is_the_bias(readout_to_neurons, allclose):

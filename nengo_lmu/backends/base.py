@@ -162,10 +162,9 @@ class Backend:
         return None
 
     def constant_source(self, dt):
-        """Build, in the current network, neurons whose output is a constant
-        on the chip, for biases whose values must not come from the host;
-        returns ``(source, carry)`` as `host_relay` (``carry``: ``(1, 1)``,
-        one over the constant), or None where a host node serves (here:
+        """Build, in the current network, neurons on the chip whose output is
+        a constant 1, for biases whose values must not come from the host;
+        returns them (``.neurons``), or None where a host node serves (here:
         always, nengo has no chip)."""
         return None
 

@@ -205,28 +205,29 @@ class LoihiBackend(Backend):
     def constant_source(self, dt):
         """One neuron on the chip firing at every step, driven by its bias
         alone (twice the current that fires it every step: Loihi's neurons
-        fire at most once a step, so the bias's rounding cannot slow it).
-        Its spikes, ``1 / dt`` each, are a constant that no host value
-        carries and that no filter changes; ``carry`` is ``dt``.
+        fire at most once a step, so the bias's rounding cannot slow it), of
+        amplitude ``dt``: its output is 1 at every step, a constant that no
+        host value carries (a filter from rest sees it rise as it would a
+        host node's).
 
         Examples
         --------
         >>> import nengo
         >>> with nengo.Network():
-        ...     source, carry = LoihiBackend().constant_source(0.001)
-        >>> source.ensemble.n_neurons, float(carry[0, 0])
+        ...     source = LoihiBackend().constant_source(0.001)
+        >>> source.ensemble.n_neurons, source.ensemble.neuron_type.amplitude
         (1, 0.001)
         """
         rate = nengo.RectifiedLinear()
         neuron = nengo.Ensemble(
             1,
             1,
-            neuron_type=self.spiking_type(rate, amplitude=1.0),
+            neuron_type=self.spiking_type(rate, amplitude=dt),
             gain=np.ones(1),  # it has no input
             bias=np.full(1, 2.0 / dt),
             label="one (on chip)",
         )
-        return neuron.neurons, np.full((1, 1), dt)
+        return neuron.neurons
 
     def neuron_rates(self, neuron_type, currents, dt):
         """nengo-loihi's rate curve for the chip's neurons: they reset to zero
