@@ -914,9 +914,8 @@ class LMUNetwork(NeuronLayer):
         The readout feeds another layer's neurons (`.LMUStack` sets it when
         this layer's hidden units are neurons and the next layer's memory is
         on neurons and takes the readout as it is, not held on the host): on
-        a backend whose
-        neurons run on a chip (Loihi), the readout's bias ``b_o`` then comes
-        from a neuron there that fires at every step
+        a backend whose neurons run on a chip (Loihi), the readout's bias
+        ``b_o`` then comes from a neuron there that fires at every step
         (`.Backend.constant_source`), not from a host node, so that the
         readout stays on the chip.  Elsewhere it changes nothing.
     host_scale : float

@@ -370,15 +370,20 @@ class LMUStack(MappedNetwork):
         next layer's memory neurons as it is (not held on the host): then a
         backend with a chip keeps it there, its bias included."""
         layer, following = self.layer_configs[i], self.layer_configs[i + 1 : i + 2]
-        hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
         return (
             bool(following)
             and layer.get("hidden_units", 0) > 0
-            and neurons.from_config(hidden) is not None
+            and self._hidden_type(layer) is not None
             and layer_kind(following[0]) == "lmu"
             and following[0].get("memory_neuron_type") is not None
             and not self.synchronous
         )
+
+    def _hidden_type(self, layer):
+        """A layer config's hidden neuron type (the stack's by default; None:
+        linear units)."""
+        hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
+        return neurons.from_config(hidden)
 
     def _lmu_options(self, layer, i):
         """Layer ``i``'s config as `.LMUNetwork` arguments (theta in seconds,
@@ -389,8 +394,7 @@ class LMUStack(MappedNetwork):
             if k in layer and k not in ("kind", "units", "neuron_type")
         }
         options["theta"] = layer["theta"] * self.steps_per_element * self.dt
-        hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
-        options["hidden_neuron_type"] = neurons.from_config(hidden)
+        options["hidden_neuron_type"] = self._hidden_type(layer)
         if options.get("memory_neuron_type") is not None:
             options["memory_neuron_type"] = neurons.from_config(
                 options["memory_neuron_type"]
