@@ -36,6 +36,11 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = build_parser()
     args = parser.parse_args(argv)
+    plot = getattr(args, "plot", None)
+    if plot and not os.path.isdir(os.path.dirname(os.path.abspath(plot))):
+        parser.error(
+            f"--plot {plot}: the folder {os.path.dirname(plot)!r} does not exist"
+        )
     try:
         return args.run(args) or 0
     except (nengo.exceptions.NengoException, ImportError) as error:

@@ -326,7 +326,15 @@ def from_keras(model, seq_len=None, activations=None, rate_scale=1.0, **options)
     >>> outputs = stack.predict(x_test)  # doctest: +SKIP
     """
     tf, keras_lmu = _require()
-    input_shape = model.input_shape
+    try:
+        input_shape = model.input_shape
+    except (AttributeError, ValueError):
+        raise ValidationError(
+            f"must be a built Keras model with keras-lmu layers (got "
+            f"{type(model).__name__}); build it with an input shape (batch, "
+            "steps, features), e.g. tf.keras.Input((steps, features))",
+            attr="model",
+        ) from None
     if len(input_shape) != 3:
         raise ValidationError(
             f"the model's input must be (batch, steps, features), got {input_shape}",

@@ -529,7 +529,7 @@ class PESReadout(nengo.Network):
         if process is None:
             from nengo_lmu.memory import default_process  # no cycle at import
 
-            process = default_process(self.theta)
+            process = default_process(self.theta, dt=self.dt)
         duration = max(20 * self.theta, getattr(process, "period", 0) or 0)
         steps = int(round(duration / self.dt))
         u = process.run_steps(

@@ -27,13 +27,15 @@ MOMENTS = ("mean", "std", "input_peak")
 WEIGHT_POINTS = 2000
 
 
-def default_process(theta, rms=0.3):
+def default_process(theta, rms=0.3, dt=None):
     """The input an LMU memory assumes when none is given.
 
-    Band-limited white noise up to ``1/theta`` Hz (one cycle per window), rms
-    0.3 by default, so that peaks stay within nengo's unit radius.
+    Band-limited white noise up to ``1/theta`` Hz (one cycle per window;
+    given ``dt``, at most the Nyquist frequency ``1 / (2 dt)``), rms 0.3 by
+    default, so that peaks stay within nengo's unit radius.
     """
-    return nengo.processes.WhiteSignal(period=20 * theta, high=1 / theta, rms=rms)
+    high = 1 / theta if dt is None else min(1 / theta, 0.5 / dt)
+    return nengo.processes.WhiteSignal(period=20 * theta, high=high, rms=rms)
 
 
 class InputStatistics:
@@ -338,7 +340,7 @@ class LMUMemory(MappedNetwork):
     order : int
         Number of Legendre coefficients ``d`` per input dimension.
     theta : float
-        Window length in seconds (at least ``2 * dt``).
+        Window length in seconds (at least ``dt``).
     n_neurons : int
         Neurons per memory dimension.
     neuron_type : nengo.neurons.NeuronType or None
@@ -493,14 +495,16 @@ class LMUMemory(MappedNetwork):
         self.synapse = nengo.Lowpass(
             synapse_tau(tuning["synapse"] if synapse is None else synapse)
         )
+        if self.neuron_type is not None and self.synapse.tau == 0:
+            self._check_unfiltered()
         self.headroom = tuning["headroom"] if headroom is None else headroom
         self.max_rates = tuning["max_rates"] if max_rates is None else max_rates
         self.intercepts = tuning["intercepts"] if intercepts is None else intercepts
         self._check_tuning()
-        self.solver = solver
+        self.solver = self._check_solver(solver)
         self.A, self.B = lmu_matrices(self.order, self.theta)
         self.decay = self._decay(self.mapped_backend) if decay is None else decay
-        self.lead = tuning.get("lead", 0.0) if lead is None else lead
+        self.lead = tuning.get("lead", 0.0) if lead is None else _number(lead, "lead")
         if isinstance(input_synapse, str) and input_synapse == "backend":
             input_synapse = self._input_synapse(self.mapped_backend)
         self.input_synapse = input_synapse
@@ -525,6 +529,14 @@ class LMUMemory(MappedNetwork):
     # --- construction -------------------------------------------------------
 
     def _check_statistics(self, statistics):
+        if self.process is not None and not isinstance(self.process, nengo.Process):
+            raise ValidationError(
+                f"must be a nengo.Process the memory's input is like, e.g. "
+                f"nengo.processes.WhiteSignal(period, high, rms) (got "
+                f"{self.process!r})",
+                attr="process",
+                obj=self,
+            )
         if statistics is None:
             return None
         if self.process is not None:
@@ -545,9 +557,47 @@ class LMUMemory(MappedNetwork):
                 attr="neuron_type",
             )
         reason = self.backend.unsupported(neuron_type)
+        if reason is None and neuron_type is not None:
+            reason = _unmappable(neuron_type, self.dt)
         if reason is not None:
             raise ValidationError(reason, attr="neuron_type")
         return neuron_type
+
+    def _check_unfiltered(self):
+        """A memory on neurons without a recurrent synapse (the digital
+        update ``m_t = Ad m_{t-1} + Bd u_t``, as keras-lmu runs it once per
+        element) feeds its decoded output straight back: spikes cannot be
+        (each is an impulse), and rates add their decoding error at every
+        step, which over a long window adds up (1 s at 1 ms: NRMSE 0.30,
+        against 0.03 with a synapse)."""
+        if self.neuron_type.spiking:
+            raise ValidationError(
+                "a memory of spiking neurons needs a recurrent synapse: without "
+                "one each spike is fed straight back into the state; give a time "
+                "constant (a quarter of theta suits spiking memories) or None for "
+                f"the backend's ({self.tuning['synapse']:g} s)",
+                attr="synapse",
+                obj=self,
+            )
+        steps = self.theta / self.dt
+        if steps > UNFILTERED_STEPS:
+            warnings.warn(
+                f"{self}: a memory on neurons without a recurrent synapse adds "
+                f"its decoding error at every step, and its window of {steps:.0f} "
+                f"steps lets it add up (beyond {UNFILTERED_STEPS} steps it loses "
+                "the window); give a synapse (a quarter of theta) unless each "
+                "step is one element, as when training"
+            )
+
+    def _check_solver(self, solver):
+        if solver is not None and not isinstance(solver, nengo.solvers.Solver):
+            raise ValidationError(
+                f"must be a nengo.solvers.Solver, e.g. nengo.solvers.LstsqL2"
+                f"(weights=True), or None for the backend's (got {solver!r})",
+                attr="solver",
+                obj=self,
+            )
+        return solver
 
     def _tuning(self):
         if self.neuron_type is None:
@@ -588,6 +638,35 @@ class LMUMemory(MappedNetwork):
                     f"has {value.size} values for n_neurons={self.n_neurons}",
                     attr=attr,
                 )
+        self._check_gains()
+
+    def _check_gains(self):
+        """Refuse a tuning the neurons cannot have (nengo would say so only
+        when building, and blame the intercepts)."""
+        for k in range(self.size_in * self.order):  # each ensemble's sample
+            max_rates, intercepts = (
+                np.broadcast_to(value, self.n_neurons) for value in self._pairs(k)
+            )
+            gain, reason = self._gains(max_rates, intercepts)
+            if gain is not None and np.all(np.isfinite(gain) & (gain > 0)):
+                continue
+            raise ValidationError(
+                f"{type(self.neuron_type).__name__} neurons cannot have max_rates "
+                f"{_span(max_rates)} Hz with intercepts {_span(intercepts)}: "
+                f"{reason}; give max_rates and intercepts it can reach",
+                attr="max_rates",
+                obj=self,
+            )
+
+    def _gains(self, max_rates, intercepts):
+        """The neurons' gains for a tuning (None if it has none) and what is
+        wrong with them."""
+        try:
+            with np.errstate(all="ignore"):
+                gain, _ = self.neuron_type.gain_bias(max_rates, intercepts)
+        except (ValidationError, ValueError, ZeroDivisionError) as error:
+            return None, str(error)
+        return gain, "they give gains that are not finite and positive"
 
     def _pairs(self, k):
         """Max rates and intercepts of ensemble ``k`` as mirrored pairs:
@@ -601,6 +680,8 @@ class LMUMemory(MappedNetwork):
         for value in (self.max_rates, self.intercepts):
             if isinstance(value, nengo.dists.Distribution):
                 value = np.repeat(value.sample(half, rng=rng), 2)[: self.n_neurons]
+            elif np.size(value) == 1:  # one number for every neuron
+                value = np.full(self.n_neurons, float(np.ravel(value)[0]))
             values.append(value)
         return values
 
@@ -630,7 +711,9 @@ class LMUMemory(MappedNetwork):
                 self.given_statistics, headroom=self.headroom
             )
         return InputStatistics(
-            default_process(self.theta) if self.process is None else self.process,
+            default_process(self.theta, dt=self.dt)
+            if self.process is None
+            else self.process,
             self.order,
             self.theta,
             self.dt,
@@ -956,6 +1039,47 @@ class LMUMemory(MappedNetwork):
             f"n_neurons={self.n_neurons} size_in={self.size_in} "
             f"backend={self.backend.name!r} seed={self.seed}>"
         )
+
+
+def _number(value, attr):
+    """``value`` as a finite float, or a ValidationError naming ``attr``."""
+    number = _finite_numbers(value)
+    if number is None or number.ndim != 0:
+        raise ValidationError(f"must be a finite number (got {value!r})", attr=attr)
+    return float(number)
+
+
+def _span(values):
+    return f"{np.min(values):.3g} to {np.max(values):.3g}"
+
+
+#: The longest window (in steps) a rate memory without a synapse holds well.
+UNFILTERED_STEPS = 100
+
+#: The longest step (s) at which a spiking LIF memory holds its window.
+LIF_MAX_DT = 0.002
+
+
+def _unmappable(neuron_type, dt):
+    """Why principle 3 cannot map a memory of ``neuron_type`` at step ``dt``
+    (None if it can): adapting neurons have no fixed rate curve, and spiking
+    LIF neurons (at most one spike per step, their lead tuned for steps of a
+    millisecond or two) lose the window at longer steps."""
+    base = getattr(neuron_type, "base_type", neuron_type)  # PoissonSpiking(...)
+    if "adaptation" in getattr(base, "state", {}):
+        return (
+            f"{type(neuron_type).__name__} adapts: its rate for an input changes "
+            "as it fires, and principle 3 maps a fixed rate curve; use its "
+            "non-adapting counterpart (e.g. nengo.LIF)"
+        )
+    if isinstance(neuron_type, nengo.LIF) and dt > LIF_MAX_DT:
+        return (
+            f"spiking LIF neurons fire at most once per step, and their memory "
+            f"is tuned for steps up to {LIF_MAX_DT * 1e3:g} ms: at dt={dt:g} s "
+            "it does not hold its window; use nengo.SpikingRectifiedLinear() "
+            f"(which holds it at 10 ms steps) or dt <= {LIF_MAX_DT:g}"
+        )
+    return None
 
 
 def deprecated_target(backend, target):

@@ -29,7 +29,8 @@ hidden bias is the hidden ensemble's bias, and the memory is an `.LMUMemory`
 
 One object runs with rate neurons (for training) or with their spiking
 counterparts (for deployment): ``LMUNetwork(..., spiking=True)`` or
-``network.spiking = True`` swaps the neuron types in place.
+``network.spiking = True`` swaps the neuron types in place (a memory on
+neurons spikes only with a recurrent synapse: see ``memory_synapse``).
 
 **Held elements.**  Deployed spiking, each element is held for
 ``steps_per_element`` simulator steps.  The zero-order-hold memory is exact for
@@ -57,8 +58,14 @@ from nengo.params import (
 )
 
 from nengo_lmu import neurons
-from nengo_lmu.backends.mapped import BackendParam, FiniteNumberParam, MappedNetwork
+from nengo_lmu.backends.mapped import (
+    BackendParam,
+    FiniteNumberParam,
+    MappedNetwork,
+    check_bool,
+)
 from nengo_lmu.memory import (
+    _unmappable,
     LMUMemory,
     as_moments,
     check_moments,
@@ -413,7 +420,7 @@ class NeuronLayer(MappedNetwork):
         self.rate_scale = rate_scale
         self.host_scale = host_scale
         self.relay_scale = self.backend.host_relay_scale(self.host_scale)
-        self._spiking = bool(spiking)
+        self._spiking = check_bool(spiking, "spiking", obj=self)
         self._unit_type(self._spiking)  # refuses a type that cannot spike
         self._carries = {}
         self._relays = {}
@@ -570,11 +577,16 @@ class NeuronLayer(MappedNetwork):
 
     @spiking.setter
     def spiking(self, spiking):
-        unit_type = self._unit_type(bool(spiking))
-        self._spiking = bool(spiking)
+        spiking = check_bool(spiking, "spiking", obj=self)
+        unit_type = self._unit_type(spiking)
+        previous, self._spiking = self._spiking, spiking
+        try:
+            self._swap_other_neurons()
+        except ValidationError:
+            self._spiking = previous
+            raise
         if isinstance(self.units, nengo.Ensemble):
             self.units.neuron_type = unit_type
-        self._swap_other_neurons()
 
     def _swap_other_neurons(self):
         """Give neurons other than the units the type `spiking` asks for."""
@@ -818,7 +830,8 @@ class LMUNetwork(NeuronLayer):
     spiking : bool
         Run the hidden neurons (and any neural memory) with the spiking
         counterpart of their rate type on ``spiking_backend``.  Can be changed
-        after construction with ``network.spiking = ...``.
+        after construction with ``network.spiking = ...`` (a memory on neurons
+        built without a recurrent synapse refuses to spike).
     rate_scale : float
         Hidden gains are ``rate_scale`` and neuron amplitudes
         ``1 / rate_scale``: the same rate network, with spiking neurons firing
@@ -879,8 +892,13 @@ class LMUNetwork(NeuronLayer):
         measures them; a trained encoder's output can be far from white
         noise of rms 0.3, and a memory scaled for the wrong range saturates
         where rates are bounded, as on Loihi).
-    memory_synapse : float
+    memory_synapse : float, optional
         Recurrent synapse of the memory (principle 3 maps it exactly).
+        Default (None): none (keras-lmu's update ``m_t = Ad m_{t-1} + Bd
+        u_t``, as trained, one step per element) for the exact memory and a
+        memory of rate neurons; a quarter of the window for a memory of
+        spiking neurons, which needs one (each spike would be fed straight
+        back).
     memory_tuning : dict, optional
         A neural memory's tuning instead of the backend's default
         (`.Backend.memory_tuning`): some of ``max_rates`` and ``intercepts``
@@ -990,7 +1008,7 @@ class LMUNetwork(NeuronLayer):
     settle_steps = IntParam("settle_steps", low=0)
     memory_neuron_type = Parameter("memory_neuron_type", optional=True)
     memory_n_neurons = IntParam("memory_n_neurons", low=1)
-    memory_synapse = FiniteNumberParam("memory_synapse", low=0)
+    memory_synapse = FiniteNumberParam("memory_synapse", low=0, optional=True)
     memory_input_rms = FiniteNumberParam("memory_input_rms", low=0, low_open=True)
     memory_statistics = Parameter("memory_statistics", optional=True)
     memory_tuning = Parameter("memory_tuning", optional=True)
@@ -1028,7 +1046,7 @@ class LMUNetwork(NeuronLayer):
         settle_steps=0,
         memory_neuron_type=None,
         memory_n_neurons=100,
-        memory_synapse=0.0,
+        memory_synapse=None,
         memory_input_rms=0.3,
         memory_statistics=None,
         memory_tuning=None,
@@ -1147,6 +1165,13 @@ class LMUNetwork(NeuronLayer):
                 "tunes a neural memory: give memory_neuron_type, or None here",
                 "memory_tuning",
             )
+        if neural and self.memory_synapse == 0 and self.spiking:
+            refuse(
+                "a memory of spiking neurons needs a recurrent synapse: without "
+                "one each spike is fed straight back into the state; give None (a "
+                "quarter of the window) or a time constant",
+                "memory_synapse",
+            )
         if self.memory_readout_synapse is not None and self.hidden_units == 0:
             refuse(
                 "filters the memory's readout into the hidden neurons "
@@ -1240,7 +1265,8 @@ class LMUNetwork(NeuronLayer):
                 self._connect("W_h", previous, drive, q, synapse=recurrent_synapse)
             out = hidden
         else:
-            out = nengo.Node(size_in=self.size_out, label="memory and input")
+            read = n_memory + self.input_d * self.input_to_hidden
+            out = nengo.Node(size_in=read, label="memory and input")
             nengo.Connection(m, out[:n_memory], synapse=None)
             if self.input_to_hidden:
                 nengo.Connection(x, out[n_memory:], synapse=None)
@@ -1294,14 +1320,20 @@ class LMUNetwork(NeuronLayer):
         if self.trainable_theta and self.backend is _trainer():
             return ZohThetaMemory(**common, dt=self.dt, label="memory")
         exact = self.memory_neuron_type is None
+        synapse = self.memory_synapse
+        if synapse is None:  # keras-lmu's update; spikes need a synapse
+            spiking = not exact and self._memory_type(self._spiking).spiking
+            synapse = self.theta / 4 if spiking else 0
         if self.memory_statistics is not None:
             common["statistics"] = self.memory_statistics
         elif not exact:
-            common["process"] = default_process(self.theta, self.memory_input_rms)
+            common["process"] = default_process(
+                self.theta, self.memory_input_rms, dt=self.dt
+            )
         return LMUMemory(
             n_neurons=self.memory_n_neurons,
             neuron_type=self._memory_type(self._spiking),
-            synapse=self.memory_synapse,
+            synapse=synapse,
             dt=self.dt,
             backend=self.backend,
             discretizer=self.discretizer,
@@ -1333,8 +1365,26 @@ class LMUNetwork(NeuronLayer):
         return given if given.spiking else self.spiking_backend.spiking_type(given)
 
     def _swap_other_neurons(self):
-        """A neural memory's neurons follow the hidden ones."""
+        """A neural memory's neurons follow the hidden ones (spiking, only
+        with a recurrent synapse)."""
         memory_type = self._memory_type(self._spiking)
+        if memory_type is None:
+            return
+        reason = _unmappable(memory_type, self.dt)
+        if reason is not None:
+            raise ValidationError(
+                f"cannot make this memory spike: {reason}", attr="spiking", obj=self
+            )
+        unfiltered = getattr(getattr(self.memory, "synapse", None), "tau", 1) == 0
+        if memory_type.spiking and unfiltered:
+            raise ValidationError(
+                "cannot make this memory spike: it was built without a recurrent "
+                "synapse (as for training, one step per element), and each spike "
+                "would be fed straight back; build it spiking, with memory_synapse "
+                "None (a quarter of the window) or a time constant",
+                attr="spiking",
+                obj=self,
+            )
         for ens in self.memory.all_ensembles:
             ens.neuron_type = memory_type
 

@@ -102,36 +102,49 @@ def to_config(neuron_type):
     return {"class": f"{cls.__module__}.{cls.__qualname__}", "args": args}
 
 
-def from_config(config):
-    """The neuron type described by `to_config` (only nengo's packages).
+def from_config(config, attr="neuron_type"):
+    """The neuron type described by `to_config` (only nengo's packages);
+    errors name ``attr``, the option it was given as.
 
     Examples
     --------
     >>> from_config(to_config(nengo.PoissonSpiking(nengo.LIFRate())))
     PoissonSpiking(base_type=LIFRate())
     """
+
+    def refuse(message):
+        raise ValidationError(
+            f"{message}; give a name from {sorted(HIDDEN_TYPES)}, a nengo neuron "
+            "type, or its to_config() dict ({'class': ..., 'args': {...}})",
+            attr=attr,
+        )
+
     if config is None or isinstance(config, nengo.neurons.NeuronType):
         return config
     if isinstance(config, str):
         if config not in HIDDEN_TYPES:
-            raise ValidationError(
-                f"unknown neuron type {config!r}; use one of {sorted(HIDDEN_TYPES)} "
-                "or a nengo neuron type",
-                attr="neuron_type",
-            )
+            refuse(f"unknown neuron type {config!r}")
         return HIDDEN_TYPES[config]()
+    if not isinstance(config, dict) or not isinstance(config.get("class"), str):
+        refuse(f"cannot make a neuron type of {config!r}")
     module, _, name = config["class"].rpartition(".")
     if module.split(".")[0] not in ("nengo", "nengo_loihi"):
-        raise ValidationError(
-            f"neuron types come from nengo or nengo_loihi (got {config['class']!r})",
-            attr="neuron_type",
-        )
-    cls = getattr(importlib.import_module(module), name)
-    args = {
-        key: from_config(value) if isinstance(value, dict) else value
-        for key, value in config["args"].items()
-    }
-    return cls(**args)
+        refuse(f"neuron types come from nengo or nengo_loihi (got {config['class']!r})")
+    try:
+        cls = getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        cls = None
+    if not (isinstance(cls, type) and issubclass(cls, nengo.neurons.NeuronType)):
+        refuse(f"{config['class']!r} is not a neuron type")
+    try:
+        args = {
+            key: from_config(value, attr) if isinstance(value, dict) else value
+            for key, value in dict(config.get("args") or {}).items()
+        }
+        return cls(**args)
+    except (TypeError, ValueError) as error:
+        refuse(f"{config['class']} does not take the arguments {config.get('args')} "
+               f"({error})")
 
 
 def resets_to_zero(neuron_type):
@@ -240,8 +253,12 @@ def memory_tuning(neuron_type):
         }
     if _is(neuron_type, nengo.RectifiedLinear):
         return rectified_linear_tuning(resets_to_zero(neuron_type))
+    max_rates = nengo.dists.Uniform(100, 200)
+    if _is(neuron_type, nengo.Sigmoid):  # its rates lie in (1, 2) / (2 tau_ref)
+        ceiling = 1.0 / rate_type(neuron_type).tau_ref
+        max_rates = nengo.dists.Uniform(0.6 * ceiling, 0.9 * ceiling)
     return {
-        "max_rates": nengo.dists.Uniform(100, 200),
+        "max_rates": max_rates,
         "intercepts": nengo.dists.Uniform(-1.0, 1.0),
         "synapse": 0.5,
         "solver_reg": 0.01,

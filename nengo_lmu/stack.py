@@ -21,7 +21,11 @@ the step it was discretized for) runs once per element when elements are held
 once per element and the previous element's values are held (see
 `.LMUNetwork`); each layer after the first reads the mean of its input over
 an element, one element later, and `predict` runs the extra elements and
-returns outputs aligned with the input.
+returns outputs aligned with the input.  Without it, a layer after the first
+is fed the previous layer's output as it moves within each element, not
+held: its memory integrates that path, close to but not exactly what the
+stack computes at one step per element (the layers run as one continuous
+network, as they must where their memories are neurons on a chip).
 
 The output is pooled over time: ``"mean"`` (the class from the mean of the
 readout over the whole sequence, robust to spike noise), ``"last"`` (from the
@@ -36,6 +40,7 @@ Layers are `.LMUNetwork` layers, or (``{"kind": "dense", ...}``) Keras-like
 
 import contextlib
 import json
+import numbers
 import os
 import tempfile
 import warnings
@@ -47,7 +52,7 @@ from nengo.exceptions import ValidationError
 from nengo.params import IntParam, Parameter
 
 from nengo_lmu import neurons
-from nengo_lmu.backends.mapped import MappedNetwork
+from nengo_lmu.backends.mapped import MappedNetwork, check_bool
 from nengo_lmu.data import hold
 from nengo_lmu.memory import InputStatistics, as_moments, check_tuning
 from nengo_lmu.network import DenseLayer, LMUNetwork
@@ -195,7 +200,9 @@ class LMUStack(MappedNetwork):
         The recurrent synapse (seconds) of every (or each) layer's neural
         memory, replacing the layers' ``memory_synapse`` (a deployment
         setting: spiking memories want one of about a quarter of their
-        window; the rate network is the same for any synapse).
+        window, and refuse none, which would feed each spike straight back;
+        without one, a memory of rate neurons runs keras-lmu's update, as
+        trained at one step per element).
     spiking_backend : str, optional
         Whose spiking neuron types to use (`.LMUNetwork`'s).
     seed : int, optional
@@ -268,7 +275,11 @@ class LMUStack(MappedNetwork):
         self.hidden_neuron_type = hidden_neuron_type
         self.rate_scale = rate_scale
         self.steps_per_element = check_steps(steps_per_element)
-        self.element_sync = None if element_sync is None else bool(element_sync)
+        self.element_sync = (
+            None
+            if element_sync is None
+            else check_bool(element_sync, "element_sync", obj=self)
+        )
         self.settle_request = (
             None
             if settle_steps is None
@@ -277,9 +288,20 @@ class LMUStack(MappedNetwork):
         self.predict_shape = check_choice(
             predict_shape, PREDICT_SHAPES, "predict_shape"
         )
-        self.spiking = bool(spiking)
+        self.spiking = check_bool(spiking, "spiking", obj=self)
+        if synapse is not None:
+            number = isinstance(synapse, numbers.Real) and not isinstance(synapse, bool)
+            if not number or not np.isfinite(synapse) or synapse < 0:
+                raise ValidationError(
+                    f"must be one time constant >= 0 in seconds, or None (got "
+                    f"{synapse!r})",
+                    attr="synapse",
+                    obj=self,
+                )
         self.synapse = synapse
         self.host_scale = host_scale
+        if memory_synapse is not None:
+            self._per_layer(memory_synapse, "memory_synapse")
         self.memory_synapse = memory_synapse
         self.spiking_backend = spiking_backend
         self.task = task
@@ -314,10 +336,9 @@ class LMUStack(MappedNetwork):
         return min(self.backend.round_trip_steps, self.steps_per_element - 1)
 
     def _build(self):
-        n_layers = len(self.layer_configs)
-        scales = np.broadcast_to(np.asarray(self.rate_scale, dtype=float), n_layers)
+        scales = self._per_layer(self.rate_scale, "rate_scale")
         host = 4.0 if self.host_scale is None else self.host_scale
-        host_scales = np.broadcast_to(np.asarray(host, dtype=float), n_layers)
+        host_scales = self._per_layer(host, "host_scale")
         synchronous = self.synchronous
         self.input = nengo.Node(self.feed, size_out=self.input_d, label="x")
         self.layers = []
@@ -341,7 +362,9 @@ class LMUStack(MappedNetwork):
             if layer_kind(layer) == "dense":
                 net = DenseLayer(
                     units=layer["units"],
-                    neuron_type=neurons.from_config(layer.get("neuron_type")),
+                    neuron_type=neurons.from_config(
+                        layer.get("neuron_type"), attr=f"layers[{i}].neuron_type"
+                    ),
                     **common,
                 )
             else:
@@ -379,11 +402,27 @@ class LMUStack(MappedNetwork):
             and not self.synchronous
         )
 
+    def _per_layer(self, value, attr):
+        """``value`` (one number, or one per layer) as one number per layer."""
+        n_layers = len(self.layer_configs)
+        try:
+            values = np.broadcast_to(np.asarray(value, dtype=float), n_layers)
+        except (TypeError, ValueError):
+            values = None
+        if values is None or not np.all(np.isfinite(values)):
+            raise ValidationError(
+                f"must be a finite number or a list of one per layer ({n_layers}); "
+                f"got {value!r}",
+                attr=attr,
+                obj=self,
+            )
+        return values
+
     def _hidden_type(self, layer):
         """A layer config's hidden neuron type (the stack's by default; None:
         linear units)."""
         hidden = layer.get("hidden_neuron_type", self.hidden_neuron_type)
-        return neurons.from_config(hidden)
+        return neurons.from_config(hidden, attr="hidden_neuron_type")
 
     def _lmu_options(self, layer, i):
         """Layer ``i``'s config as `.LMUNetwork` arguments (theta in seconds,
@@ -397,15 +436,12 @@ class LMUStack(MappedNetwork):
         options["hidden_neuron_type"] = self._hidden_type(layer)
         if options.get("memory_neuron_type") is not None:
             options["memory_neuron_type"] = neurons.from_config(
-                options["memory_neuron_type"]
+                options["memory_neuron_type"], attr=f"layers[{i}].memory_neuron_type"
             )
             if self.spiking and self.synapse is not None and layer["hidden_units"]:
                 options["memory_readout_synapse"] = self.synapse
             if self.memory_synapse is not None:
-                synapses = np.broadcast_to(
-                    np.asarray(self.memory_synapse, dtype=float),
-                    len(self.layer_configs),
-                )
+                synapses = self._per_layer(self.memory_synapse, "memory_synapse")
                 options["memory_synapse"] = float(synapses[i])
         return options
 
@@ -612,6 +648,11 @@ class LMUStack(MappedNetwork):
         if x.ndim != 3:
             raise ValidationError(
                 f"inputs must have shape {expected}; got {x.shape}", attr=attr
+            )
+        if len(x) == 0:
+            raise ValidationError(
+                f"holds no sequences (shape {x.shape}); give at least one sequence",
+                attr=attr,
             )
         if x.shape[1] != self.seq_len:
             raise ValidationError(
@@ -896,7 +937,13 @@ class LMUStack(MappedNetwork):
         steps it is held)."""
         from nengo_lmu.experiments.metrics import nrmse
 
-        y = np.asarray(y)
+        outputs, y = np.asarray(outputs), np.asarray(y)
+        if np.issubdtype(y.dtype, np.integer) and y.shape != (len(outputs),):
+            raise ValidationError(
+                f"class labels must be one integer per sequence: got shape "
+                f"{y.shape} for {len(outputs)} sequences",
+                attr="y",
+            )
         if self.predict_shape == "steps":
             n, n_steps, size_out = outputs.shape
             steps = self.steps_per_element
@@ -914,6 +961,13 @@ class LMUStack(MappedNetwork):
             else:
                 logits = outputs[:, -1]
             return {"accuracy": float(np.mean(np.argmax(logits, axis=-1) == y))}
+        if y.shape != per_element.shape:
+            raise ValidationError(
+                f"targets have shape {y.shape}, but the outputs give "
+                f"{per_element.shape}; give integer labels, one per sequence, or "
+                "targets shaped as the outputs per element",
+                attr="y",
+            )
         return {"nrmse": float(nrmse(per_element, y))}
 
     def summary(self):
@@ -978,7 +1032,8 @@ def with_neural_memories(config, n_neurons, statistics=None, tuning=None,
     parameters of the exact-memory stack load into the result.  The memories'
     recurrent synapses are a deployment choice: give them when building
     (`LMUStack`'s ``memory_synapse``; a quarter of each window suits spiking
-    memories), or each layer's ``memory_synapse`` (0: unfiltered) applies.
+    memories), or each layer's ``memory_synapse`` applies (`.LMUNetwork`'s
+    default: a quarter of the window spiking, none with rates).
 
     Examples
     --------
@@ -1047,6 +1102,12 @@ def check_layers(layers):
         raise ValidationError("must be a non-empty list of layer dicts", attr="layers")
     checked = []
     for i, layer in enumerate(layers):
+        if not isinstance(layer, dict):
+            raise ValidationError(
+                f"layer {i} is {layer!r}; each layer is a dict of its options, "
+                "e.g. dict(memory_d=1, order=4, theta=8, hidden_units=16)",
+                attr="layers",
+            )
         kind = layer_kind(layer)
         if kind not in KINDS:
             raise ValidationError(
@@ -1056,6 +1117,13 @@ def check_layers(layers):
         missing = [k for k in REQUIRED_KEYS[kind] if k not in layer]
         if missing:
             raise ValidationError(f"layer {i} needs {missing}", attr="layers")
+        theta = layer.get("theta", 1)
+        if not isinstance(theta, numbers.Real) or isinstance(theta, bool):
+            raise ValidationError(
+                f"layer {i} has theta={theta!r}; give the window in elements, "
+                "as a number",
+                attr="layers",
+            )
         unknown = set(layer) - ALLOWED_KEYS[kind]
         if unknown:
             raise ValidationError(
@@ -1080,12 +1148,18 @@ def check_pooling(pooling):
     return check_choice(pooling, POOLINGS, "pooling")
 
 
+def _is_int(value):
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    return isinstance(value, numbers.Real) and float(value).is_integer()
+
+
 def check_settle(settle_steps, steps_per_element):
-    if (
-        isinstance(settle_steps, bool)
-        or int(settle_steps) != settle_steps
-        or not 0 <= settle_steps < steps_per_element
-    ):
+    if not _is_int(settle_steps) or not 0 <= settle_steps < steps_per_element:
         raise ValidationError(
             f"must be an integer from 0 to steps_per_element - 1 = "
             f"{steps_per_element - 1} (got {settle_steps!r})",
@@ -1095,11 +1169,7 @@ def check_settle(settle_steps, steps_per_element):
 
 
 def check_steps(steps_per_element):
-    if (
-        isinstance(steps_per_element, bool)
-        or int(steps_per_element) != steps_per_element
-        or steps_per_element < 1
-    ):
+    if not _is_int(steps_per_element) or steps_per_element < 1:
         raise ValidationError(
             f"must be a positive integer (got {steps_per_element!r})",
             attr="steps_per_element",

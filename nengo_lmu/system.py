@@ -24,15 +24,21 @@ def check_order(order, attr="order"):
 
 
 def check_theta(theta, dt=None, attr="theta"):
-    """Return ``theta`` as a float; it must be > 0 and, given ``dt``, >= 2*dt."""
-    if not isinstance(theta, numbers.Real) or not np.isfinite(theta) or theta <= 0:
+    """Return ``theta`` as a float; it must be > 0 and, given ``dt``, at least
+    one step (keras-lmu's ``theta=1``: a window of one element)."""
+    if (
+        not isinstance(theta, numbers.Real)
+        or isinstance(theta, bool)
+        or not np.isfinite(theta)
+        or theta <= 0
+    ):
         raise ValidationError(
             f"must be a positive number of seconds (got {theta!r})", attr=attr
         )
-    if dt is not None and theta < 2 * dt:
+    if dt is not None and theta < dt * (1 - 1e-9):
         raise ValidationError(
-            f"window theta={theta} s is shorter than 2*dt={2 * dt} s: the memory "
-            "cannot hold a window of fewer than two steps; lengthen theta or "
+            f"window theta={theta} s is shorter than one step, dt={dt} s: the "
+            "memory cannot hold a window of less than a step; lengthen theta or "
             "shorten dt",
             attr=attr,
         )
@@ -41,7 +47,10 @@ def check_theta(theta, dt=None, attr="theta"):
 
 def check_window_r(r, attr="r"):
     """Return ``r`` as a float array; each value must lie in [0, 1]."""
-    r_array = np.asarray(r, dtype=float)
+    try:
+        r_array = np.asarray(r, dtype=float)
+    except (TypeError, ValueError):
+        r_array = np.array(np.nan)
     if not np.all(np.isfinite(r_array)) or np.any((r_array < 0) | (r_array > 1)):
         raise ValidationError(
             f"window positions must lie in [0, 1] (fractions of theta); got {r!r}",
@@ -123,8 +132,13 @@ def discretize(A, B, dt, method="zoh"):
             f"unknown method {method!r}; use one of {DISCRETIZE_METHODS}",
             attr="method",
         )
-    if not dt > 0:
-        raise ValidationError(f"must be positive (got {dt!r})", attr="dt")
+    if (
+        not isinstance(dt, numbers.Real)
+        or isinstance(dt, bool)
+        or not np.isfinite(dt)
+        or dt <= 0
+    ):
+        raise ValidationError(f"must be a finite number > 0 (got {dt!r})", attr="dt")
     A = np.asarray(A, dtype=float)
     B = np.asarray(B, dtype=float).reshape(A.shape[0], -1)
     C = np.zeros((1, A.shape[0]))

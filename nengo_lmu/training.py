@@ -8,7 +8,9 @@ several steps (`DEFAULT_SPIKING_STEPS` unless told otherwise) and warn when
 that is too few.
 """
 
+import collections.abc
 import contextlib
+import numbers
 import time
 import warnings
 
@@ -38,17 +40,18 @@ def parse_mode(mode):
     >>> backend.name, spiking
     ('dl', False)
     """
-    name = mode[: -len(RATE_SUFFIX)] if mode.endswith(RATE_SUFFIX) else mode
+    rate = isinstance(mode, str) and mode.endswith(RATE_SUFFIX)
+    name = mode[: -len(RATE_SUFFIX)] if rate else mode
     try:
         backend = backends.get(name)
-    except ValidationError:
+    except (ValidationError, TypeError, AttributeError):
         raise ValidationError(
             f"unknown mode {mode!r}; use a backend ({', '.join(backends.NAMES)}) "
             f"to run spiking, or '<backend>{RATE_SUFFIX}' (e.g. 'dl-rate') to run "
             "with rate neurons",
             attr="backend",
         ) from None
-    return backend, not mode.endswith(RATE_SUFFIX)
+    return backend, not rate
 
 
 def default_steps(steps_per_element, spiking):
@@ -103,6 +106,12 @@ def _targets(stack, y, steps):
 def check_data(data, keys, attr="data"):
     """``data`` must be a dict holding ``keys``; else a ValidationError
     naming the missing ones."""
+    if not isinstance(data, collections.abc.Mapping):
+        raise ValidationError(
+            f"must be a dict of arrays (x, y, x_test, y_test: a task's "
+            f"load_data()); got {type(data).__name__}",
+            attr=attr,
+        )
     missing = [key for key in keys if key not in data]
     if missing:
         raise ValidationError(
@@ -370,6 +379,14 @@ def evaluate(
     if not spiking:
         overrides["synapse"] = None  # the between-layer lowpass smooths spikes
     check_data(data, ("x_test", "y_test"))
+    if n is not None and (
+        isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1
+    ):
+        raise ValidationError(
+            f"must be a positive whole number of test sequences, or None for all "
+            f"(got {n!r})",
+            attr="n",
+        )
     x, y = data["x_test"][:n], data["y_test"][:n]
     start = time.perf_counter()
     stack = LMUStack.load(

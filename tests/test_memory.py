@@ -4,11 +4,13 @@ behavioural tests take the ``Simulator`` fixture (``--simulator``)."""
 import nengo
 import numpy as np
 import pytest
+import scipy.linalg
 from nengo.exceptions import BuildError, ValidationError
 
 import nengo_lmu
 from nengo_lmu.experiments.memory import white_noise
 from nengo_lmu.experiments.metrics import state_error, window_errors
+from nengo_lmu.system import lmu_matrices
 
 from .conftest import on_chip_neurons, requires_dl, requires_loihi
 
@@ -119,7 +121,7 @@ def test_summary_shows_the_backends_choices():
         ({"theta": -1}, "theta"),
         ({"theta": float("nan")}, "theta"),
         ({"theta": float("inf")}, "theta"),
-        ({"theta": 0.0015}, "theta"),
+        ({"theta": 0.0005}, "theta"),
         ({"n_neurons": 0}, "n_neurons"),
         ({"dt": 0}, "dt"),
         ({"dt": float("nan")}, "dt"),
@@ -142,9 +144,33 @@ def test_target_keyword_is_deprecated():
     assert memory.backend.name == "dl"
 
 
-def test_theta_shorter_than_two_steps_names_both():
-    with pytest.raises(ValidationError, match=r"theta=0.0015.*2\*dt=0.002"):
-        nengo_lmu.LMUMemory(4, 0.0015, dt=0.001)
+def test_theta_shorter_than_a_step_names_both():
+    with pytest.raises(ValidationError, match=r"theta=0.0005.*dt=0.001"):
+        nengo_lmu.LMUMemory(4, 0.0005, dt=0.001)
+
+
+def test_a_window_of_one_step_is_keras_lmus_theta_1(allclose):
+    """keras-lmu runs theta=1 (one element); the exact memory of one step is
+    its update ``m_t = Ad m_{t-1} + Bd u_t`` with ``Ad = expm(A)`` (here one
+    step late: ``synapse=0`` and ``input_synapse=0`` are a step's delay)."""
+    dt, order = 0.001, 3
+    with nengo.Network() as model:
+        memory = nengo_lmu.LMUMemory(order, dt, neuron_type=None, dt=dt,
+                                     synapse=0, input_synapse=0)
+        stim = nengo.Node(lambda t: np.sin(40 * t))
+        nengo.Connection(stim, memory.input, synapse=None)
+        probe = nengo.Probe(memory.state, synapse=None)
+        u_probe = nengo.Probe(stim, synapse=None)
+    with nengo.Simulator(model, dt=dt, progress_bar=False) as sim:
+        sim.run(0.05)
+    A, B = lmu_matrices(order, 1.0)
+    Ad = scipy.linalg.expm(A)
+    Bd = np.linalg.solve(A, (Ad - np.eye(order)) @ B)
+    m, expected = np.zeros(order), []
+    for u in sim.data[u_probe][:, 0]:
+        m = Ad @ m + Bd[:, 0] * u
+        expected.append(m)
+    assert allclose(sim.data[probe][1:], np.array(expected)[:-1], atol=1e-9)
 
 
 def test_window_position_outside_window():

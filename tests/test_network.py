@@ -59,7 +59,10 @@ def test_spiking_switch_swaps_neuron_types():
 
 
 def test_spiking_switch_covers_a_neural_memory():
-    lmu = make(memory_neuron_type=nengo.RectifiedLinear(), memory_n_neurons=10)
+    """With a recurrent synapse: spikes fed straight back would lose the
+    window (`tests/test_user_errors.py`)."""
+    lmu = make(memory_neuron_type=nengo.RectifiedLinear(), memory_n_neurons=10,
+               memory_synapse=0.05)
     types = {type(ens.neuron_type) for ens in lmu.memory.all_ensembles}
     assert types == {nengo.RectifiedLinear}
     lmu.spiking = True

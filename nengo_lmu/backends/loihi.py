@@ -402,8 +402,17 @@ class LoihiBackend(Backend):
           the decoders times the transform; when a recurrent transform entry
           is small next to the decoders, no exponent fits.
         - "axons (N) exceeded max (4096)": a core's input axons.
+        - "No neurons marked for execution on-chip": a model whose only LMU
+          parts are exact memories (host nodes) has nothing for the chip.
         """
         message = str(error)
+        if "No neurons" in message and "on-chip" in message:
+            return (
+                f"{network} has no neurons for the chip ({message}): an exact "
+                "memory (neuron_type=None) runs on the host, the same everywhere. "
+                "Run it on nengo (backend='nengo'), or give the memory neurons "
+                "(e.g. neuron_type=nengo.SpikingRectifiedLinear())"
+            )
         if "weight exponent" in message:
             return (
                 f"nengo-loihi cannot represent the weights of {network}: "

@@ -37,6 +37,16 @@ class FiniteNumberParam(NumberParam):
         return super().coerce(instance, num)
 
 
+def check_bool(value, attr, obj=None):
+    """``value`` if it is a bool (numpy's too); else a ValidationError (a
+    string such as ``"False"`` would otherwise count as True)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(
+            f"must be True or False (got {value!r})", attr=attr, obj=obj
+        )
+    return bool(value)
+
+
 class BackendParam(Parameter):
     """A backend given by name (or as a `.Backend`); stored as the object."""
 

@@ -10,6 +10,7 @@ import time
 
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
 
 from nengo_lmu import backends
 from nengo_lmu.experiments.metrics import (
@@ -48,8 +49,32 @@ def neuron_type(name):
     return memory_neuron_types()[name]()
 
 
+def check_measurable(sim_time, theta):
+    """The window errors compare the memory with its input after the first
+    ``2 * theta`` seconds (`.window_errors`): ``sim_time`` must be longer."""
+    if not sim_time > 2 * theta:
+        raise ValidationError(
+            f"the window is measured after the first 2*theta = {2 * theta:g} s "
+            f"(the memory filling up), so {sim_time:g} s leaves nothing to "
+            f"measure; run longer than {2 * theta:g} s or shorten theta",
+            attr="sim_time",
+        )
+
+
 def white_noise(sim_time, freq, rms, seed=None):
     """Band-limited white noise as the experiments use it (starts at 0)."""
+    if not sim_time > 0:
+        raise ValidationError(
+            f"must be a positive number of seconds (got {sim_time!r})",
+            attr="sim_time",
+        )
+    if not freq >= 1.0 / sim_time:
+        raise ValidationError(
+            f"white noise over {sim_time:g} s has no frequencies below "
+            f"1/{sim_time:g} s = {1 / sim_time:.3g} Hz; give freq >= that, or a "
+            f"longer sim_time (got freq={freq:g} Hz)",
+            attr="freq",
+        )
     return nengo.processes.WhiteSignal(
         period=sim_time, high=freq, rms=rms, y0=0, seed=seed
     )
@@ -91,6 +116,7 @@ def run_memory(
         ``data``, the probed arrays.
     """
     make_memory = LMUMemory if make_memory is None else make_memory
+    check_measurable(sim_time, theta)
     backend = backends.get(backend)
     expected = white_noise(sim_time, freq, rms)
     with nengo.Network(seed=seed) as model:

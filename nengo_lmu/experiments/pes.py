@@ -12,9 +12,10 @@ import time
 
 import nengo
 import numpy as np
+from nengo.exceptions import ValidationError
 
 from nengo_lmu import backends
-from nengo_lmu.experiments.memory import white_noise
+from nengo_lmu.experiments.memory import check_measurable, white_noise
 from nengo_lmu.experiments.metrics import WINDOW_R, nrmse, window_errors
 from nengo_lmu.learning import Delay, PESReadout, as_window_function
 from nengo_lmu.memory import LMUMemory
@@ -83,6 +84,14 @@ def run_learning(
     backend = backends.get(backend)
     target = Delay(delay) if target is None else as_window_function(target)
     theta = WINDOW_PER_DELAY * delay if theta is None else theta
+    if not 0 < learn_fraction < 1:
+        raise ValidationError(
+            f"must lie between 0 and 1 (got {learn_fraction!r}): the run learns "
+            "for that fraction and measures the rest with learning off",
+            attr="learn_fraction",
+        )
+    if probe_memory:
+        check_measurable(sim_time, theta)
     learn_stop = learn_fraction * sim_time
     expected = white_noise(sim_time, freq, rms)
     per_dim = max(1, int(round(n_neurons / order)))
