@@ -10,6 +10,7 @@ from nengo.exceptions import ValidationError
 from nengo_lmu import LMUNetwork, LMUStack, backends, training
 from nengo_lmu.backends.loihi import HOST_PAIRS
 from nengo_lmu.data import hold
+from nengo_lmu.tasks import POSITIVE_TUNING
 
 from .conftest import requires_dl, requires_loihi
 
@@ -144,28 +145,32 @@ def test_exact_memory_stack_sends_its_memory_to_the_chip():
     assert use["host_to_chip_per_step"] > 4 + 1
 
 
-#: Not yet (issue 16 is open): on the emulator, the trained on-chip memory
-#: measured 47-68 % here (chance 50 %); Loihi's quantized neuron rates and
-#: 8-bit recurrent weights cost what the float simulators keep.
-EMULATOR_NOT_YET = pytest.mark.xfail(
-    strict=False, reason="on-chip memory on the emulator: 47-68 % (chance 50 %)"
-)
-
-
 @requires_dl
 @pytest.mark.parametrize(
-    "backend, bound",
-    [("nengo", 0.65), pytest.param("loihi", 0.6, marks=EMULATOR_NOT_YET)],
+    "backend, tuning, n_test, bound",
+    [("nengo", None, 200, 0.57), ("loihi", POSITIVE_TUNING, 200, 0.57)],
 )
-def test_onchip_stack_trains_then_spikes(backend, bound, rng, tmp_path):
+def test_onchip_stack_trains_then_spikes(backend, tuning, n_test, bound, rng,
+                                         tmp_path):
     """One epoch in NengoDL (rate neurons: 97 % here), then spiking with the
-    memories on neurons: chance is 50 %; we measure 70 % on nengo and 68 % on
-    the emulator (40 neurons per memory dimension, 20 steps per element)."""
+    memories on neurons (40 neurons per memory dimension, 20 steps per
+    element) on 200 test sequences: chance is 50 %, and 200 guesses reach
+    the bound, 57 %, with 3 % probability.  On the emulator the memory
+    neurons' input is kept positive, as the tasks deploy on Loihi (Loihi's
+    neurons lose their voltage to negative input; the default tuning gave
+    47-68 % on 40).  We measure 73 % on nengo and 63 % on the emulator
+    here, 58-75 % and 60-72 % over other training seeds (the spiking
+    memories of this small network, one epoch in, lose what the rate
+    network keeps)."""
     if backend == "loihi":
         pytest.importorskip("nengo_loihi")
     x, y = first_half_larger(rng, 1200)
-    x_test, y_test = first_half_larger(rng, 40)
-    stack = LMUStack.from_config(onchip_config(), backend="dl")
+    x_test, y_test = first_half_larger(rng, n_test)
+    config = onchip_config()
+    for layer in config["layers"]:
+        if tuning is not None:
+            layer["memory_tuning"] = dict(tuning)
+    stack = LMUStack.from_config(config, backend="dl")
     training.fit(stack, {"x": x, "y": y}, epochs=1, batch_size=50,
                  learning_rate=1e-2, verbose=0)
     path = str(tmp_path / "onchip.npz")
