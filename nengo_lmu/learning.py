@@ -111,7 +111,8 @@ class Delay(WindowFunction):
     """
 
     def __init__(self, delay):
-        if not isinstance(delay, numbers.Real) or not np.isfinite(delay) or delay < 0:
+        number = isinstance(delay, numbers.Real) and not isinstance(delay, bool)
+        if not number or not np.isfinite(delay) or delay < 0:
             raise ValidationError(
                 f"must be a non-negative number of seconds (got {delay!r})",
                 attr="delay",
@@ -245,6 +246,18 @@ def as_window_function(target):
     """A `WindowFunction` from a `WindowFunction`, a name or a callable."""
     if isinstance(target, WindowFunction):
         return target
+    if isinstance(target, type) and issubclass(target, WindowFunction):
+        raise ValidationError(
+            f"got the class {target.__name__}; give an instance, e.g. "
+            f"{target.__name__}() or Delay(0.5)",
+            attr="target",
+        )
+    if target is None:
+        raise ValidationError(
+            f"give what to learn: one of {sorted(NAMED_TARGETS)}, a Delay, a "
+            "WindowFunction or a callable of the window",
+            attr="target",
+        )
     if isinstance(target, str):
         if target not in NAMED_TARGETS:
             raise ValidationError(
@@ -386,7 +399,8 @@ class PESReadout(nengo.Network):
         in [-1, 1], which nengo-loihi passes to the chip unclipped). Default:
         the largest target on 20 windows of the memory's expected input.
     neuron_type, max_rates, intercepts
-        Tuning of the readout ensemble (default: the memory's neuron type).
+        Tuning of the readout ensemble (default: the memory's neuron type,
+        or spiking rectified-linear neurons for an exact memory).
     label, seed, add_to_container
         As for `nengo.Network`.
 
@@ -486,9 +500,9 @@ class PESReadout(nengo.Network):
             self.expected_target_range() if error_range is None else error_range
         )
 
-        self.neuron_type = (
-            self.memory.neuron_type if neuron_type is None else neuron_type
-        )
+        if neuron_type is None:  # the memory's; an exact memory has none
+            neuron_type = self.memory.neuron_type or nengo.SpikingRectifiedLinear()
+        self.neuron_type = neuron_type
         self.max_rates = max_rates
         self.intercepts = intercepts
 

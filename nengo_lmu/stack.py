@@ -723,9 +723,7 @@ class LMUStack(MappedNetwork):
         """
         from nengo_lmu import backends
 
-        x = self.check_inputs(x)
-        if len(x) == 0:
-            raise ValidationError("needs at least one sequence", attr="x", obj=self)
+        x = self.check_inputs(x)  # at least one sequence
         config = self.get_config()
         config["layers"] = [
             {k: v for k, v in layer.items() if k != "memory_tuning"}
@@ -953,6 +951,15 @@ class LMUStack(MappedNetwork):
             per_element = outputs
         if np.issubdtype(y.dtype, np.integer):
             if per_element.ndim == 2:  # the last element's already
+                if self.pooling == "mean":
+                    raise ValidationError(
+                        "predict_shape='last' keeps only the last element's "
+                        "output, but this network's class comes from the mean "
+                        "over the sequence (pooling='mean'); score the outputs "
+                        "of predict_shape 'steps' or 'elements'",
+                        attr="predict_shape",
+                        obj=self,
+                    )
                 logits = per_element
             elif self.pooling == "mean":
                 logits = per_element.mean(axis=1)

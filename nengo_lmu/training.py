@@ -23,7 +23,7 @@ from nengo_lmu.data import hold
 from nengo_lmu.stack import LMUStack, check_steps, read_file
 
 #: The evaluation modes, in the order the documentation lists them.
-MODES = ("dl-rate",) + backends.NAMES
+MODES = ("dl-rate", "nengo-rate") + backends.NAMES
 #: A spiking run with fewer steps per element than this is warned about.
 MIN_SPIKING_STEPS = 4
 #: Steps per element of a spiking evaluation that does not say.
@@ -375,6 +375,13 @@ def evaluate(
         ``spikes_per_inference`` and ``host_sources``).
     """
     backend, spiking = parse_mode(mode)
+    set_by_mode = sorted({"backend", "spiking"} & set(overrides))
+    if set_by_mode:
+        raise ValidationError(
+            f"mode {mode!r} sets {set_by_mode}; leave them out of the options "
+            "(e.g. mode='loihi' runs spiking on Loihi, 'dl-rate' rates in NengoDL)",
+            attr="mode",
+        )
     steps_per_element = default_steps(steps_per_element, spiking)
     if not spiking:
         overrides["synapse"] = None  # the between-layer lowpass smooths spikes

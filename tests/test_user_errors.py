@@ -245,3 +245,50 @@ def test_a_model_with_nothing_for_the_chip_says_where_to_run_it():
         nengo.Connection(nengo.Node(1.0), memory.input)
     with pytest.raises(nengo.exceptions.BuildError, match="backend='nengo'"):
         nengo_lmu.Simulator(model, backend="loihi", progress_bar=False)
+
+
+def test_last_element_outputs_do_not_score_a_mean_pooled_network(rng):
+    """The class comes from the mean over the sequence; scoring the last
+    element alone gave psdigits 33.5 % instead of 90 %, silently."""
+    stack = LMUStack(input_d=1, seq_len=8, layers=[LAYER], seed=0,
+                     predict_shape="last")
+    outputs = stack.predict(rng.normal(size=(3, 8, 1)))
+    with pytest.raises(ValidationError, match="pooling='mean'"):
+        stack.score(outputs, np.array([0, 1, 1]))
+
+
+def test_evaluate_refuses_options_its_mode_sets(tmp_path):
+    path = str(tmp_path / "s.npz")
+    LMUStack(input_d=1, seq_len=8, layers=[LAYER], seed=0).save(path)
+    data = {"x_test": np.zeros((2, 8, 1)), "y_test": np.zeros(2, int)}
+    for option in ({"backend": "loihi"}, {"spiking": True}):
+        with pytest.raises(ValidationError, match="mode 'nengo-rate' sets"):
+            training.evaluate(path, data, "nengo-rate", **option)
+    assert "nengo-rate" in training.MODES  # the command line takes it too
+
+
+def test_pes_readout_of_an_exact_memory_gets_neurons():
+    """The error's advice for an exact memory, a readout ensemble, used to
+    fail: the readout took the memory's neuron type, None."""
+    from nengo_lmu.learning import Delay, PESReadout
+
+    with nengo.Network():
+        memory = nengo_lmu.LMUMemory(6, 0.3, neuron_type=None)
+        readout = PESReadout(memory, Delay(0.2), n_neurons=50)
+    assert readout.ensemble.neuron_type.spiking
+
+
+@pytest.mark.parametrize("target", [None, "WindowMean", "Delay", True])
+def test_pes_readout_names_a_target_it_cannot_learn(target):
+    from nengo_lmu import learning
+
+    target = {"WindowMean": learning.WindowMean, "Delay": learning.Delay}.get(
+        target, target
+    )
+    with nengo.Network():
+        memory = nengo_lmu.LMUMemory(4, 0.3, n_neurons=10)
+        with pytest.raises(ValidationError) as error:
+            learning.PESReadout(memory, target)
+    assert error.value.attr == "target"
+    with pytest.raises(ValidationError, match="non-negative number"):
+        learning.Delay(True)
