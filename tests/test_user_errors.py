@@ -292,3 +292,15 @@ def test_pes_readout_names_a_target_it_cannot_learn(target):
     assert error.value.attr == "target"
     with pytest.raises(ValidationError, match="non-negative number"):
         learning.Delay(True)
+
+
+@pytest.mark.parametrize("dt", [0, float("nan"), "x"])
+def test_simulator_names_a_step_that_is_no_step(dt):
+    with nengo.Network() as model:
+        nengo_lmu.LMUMemory(4, 0.5, neuron_type=None)
+    with pytest.raises(ValidationError) as error:
+        nengo_lmu.Simulator(model, dt=dt)
+    assert error.value.attr == "dt"
+    with pytest.raises(ValidationError) as error:
+        nengo_lmu.Simulator(None)
+    assert error.value.attr == "network"

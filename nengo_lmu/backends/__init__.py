@@ -9,10 +9,18 @@ refuses to build and why, and how it runs a batch of sequences (see
 compares backend names.  Only nengo is imported until a backend is used.
 """
 
+import nengo
+from nengo.exceptions import ValidationError
+
 from nengo_lmu.backends.base import Backend
 from nengo_lmu.backends.dl import DLBackend
 from nengo_lmu.backends.loihi import LoihiBackend
-from nengo_lmu.backends.mapped import MappedNetwork, check_model, declared_dt
+from nengo_lmu.backends.mapped import (
+    MappedNetwork,
+    check_model,
+    check_positive,
+    declared_dt,
+)
 
 _BACKENDS = {
     backend.name: backend for backend in (Backend(), DLBackend(), LoihiBackend())
@@ -104,9 +112,13 @@ def Simulator(network, backend="nengo", dt=None, **kwargs):
     (100, 4)
     """
     backend = get(backend)
+    if not isinstance(network, nengo.Network):
+        raise ValidationError(
+            f"must be a nengo.Network holding the model (got {network!r})",
+            attr="network",
+        )
     built_for = declared_dt(network)
-    if dt is None:
-        dt = built_for or 0.001
+    dt = (built_for or 0.001) if dt is None else check_positive(dt, "dt")
     backend.import_module()
     check_model(network, backend, dt)
     return backend.simulator(network, dt=dt, **kwargs)
